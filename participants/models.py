@@ -1,0 +1,226 @@
+"""People and areas: users, boroughs and wards, residents, officers and who is paired with whom."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class UserManager(DjangoUserManager):
+    """Email is the login; there is no username."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    username = None
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Borough(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ward(models.Model):
+    borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="wards")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["borough__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["borough", "name"], name="ward_unique_in_borough")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.borough.name})"
+
+
+class Language(models.TextChoices):
+    """Languages residents most often ask for in Southwark and Lambeth; more can be added."""
+
+    ENGLISH = "en", "English"
+    ARABIC = "ar", "Arabic"
+    BENGALI = "bn", "Bengali"
+    FRENCH = "fr", "French"
+    PORTUGUESE = "pt", "Portuguese"
+    SOMALI = "so", "Somali"
+    SPANISH = "es", "Spanish"
+    TURKISH = "tr", "Turkish"
+    TWI = "tw", "Twi"
+    YORUBA = "yo", "Yoruba"
+    POLISH = "pl", "Polish"
+
+
+class Officer(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="officer")
+    display_name = models.CharField(
+        max_length=100, help_text="How residents see her, e.g. “PC Sarah Okafor”."
+    )
+    collar_number = models.CharField(
+        "collar number",
+        max_length=12,
+        unique=True,
+        help_text="The shoulder number she wears, which residents can check, e.g. 4821AS.",
+    )
+    wards = models.ManyToManyField(Ward, related_name="officers", blank=True)
+    languages = ArrayField(
+        models.CharField(max_length=5, choices=Language.choices),
+        default=list,
+        blank=True,
+        help_text="Languages she can walk and talk in, besides English.",
+    )
+    capacity = models.PositiveSmallIntegerField(
+        default=8, help_text="How many residents she can be paired with at once."
+    )
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=0), name="officer_capacity_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.collar_number})"
+
+
+class ContactChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message (SMS)"
+
+
+class Resident(models.Model):
+    """A woman who walks with the scheme. She gives a ward, never a home address."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="resident")
+    preferred_name = models.CharField("name to call you", max_length=60)
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="residents")
+    contact_channel = models.CharField(
+        "how to contact you", max_length=5, choices=ContactChannel.choices, default=ContactChannel.EMAIL
+    )
+    mobile = PhoneNumberField("UK mobile number", blank=True, region="GB")
+    language = models.CharField(
+        "preferred language", max_length=5, choices=Language.choices, default=Language.ENGLISH
+    )
+    access_needs = models.TextField("access needs", blank=True)
+    usual_walk_times = models.TextField("when you usually walk", blank=True)
+    baseline_safety = models.PositiveSmallIntegerField(
+        "how safe you feel walking in your area now",
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    mention_police_in_messages = models.BooleanField(
+        "messages may mention the police",
+        default=False,
+        help_text="Off by default: someone else may see her phone.",
+    )
+    privacy_consent_at = models.DateTimeField("privacy notice agreed at")
+    waiting_since = models.DateTimeField(
+        null=True, blank=True, help_text="Set while she is on the waiting list."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["preferred_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(baseline_safety__gte=1, baseline_safety__lte=5),
+                name="resident_baseline_safety_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=~Q(contact_channel="sms") | ~Q(mobile=""), name="resident_sms_needs_mobile"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.preferred_name
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.waiting_since is not None
+
+
+class PairingQuerySet(models.QuerySet):
+    def active(self) -> PairingQuerySet:
+        return self.filter(ended_at__isnull=True)
+
+
+class Pairing(models.Model):
+    """A resident paired with an officer. Rows are never deleted: ended ones are the history."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="pairings")
+    officer = models.ForeignKey(Officer, on_delete=models.PROTECT, related_name="pairings")
+    started_at = models.DateTimeField()
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    start_reason = models.CharField(max_length=200, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    end_reason = models.CharField(max_length=200, blank=True)
+
+    objects = PairingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident"],
+                condition=Q(ended_at__isnull=True),
+                name="one_active_pairing_per_resident",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="pairing_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resident} with {self.officer}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None

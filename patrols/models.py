@@ -1,0 +1,1 @@
+"""Walks and what is learned on them. Models arrive with the booking and concern work."""

@@ -1,0 +1,42 @@
+"""Test settings: the real settings with the few overrides tests need (ephios style)."""
+
+import os
+
+# Production mode (DEBUG off) as in deployment, with values a test run can have.
+os.environ.setdefault("SECRET_KEY", "test-secret-key-for-the-test-suite-only-3f9a8c7e1b2d4a6f9e0c")
+os.environ.setdefault("SITE_URL", "http://testserver")
+os.environ.setdefault("EMAIL_URL", "consolemail://")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("ALLOW_NO_REDIS", "true")
+if not os.environ.get("DATABASE_URL"):
+    # `make test` exports the embedded server's URL; this default serves a bare `pytest` after it.
+    from urllib.parse import quote
+
+    from walkandtalk.localdb import PGDATA
+
+    os.environ["DATABASE_URL"] = f"postgres://postgres@{quote(str(PGDATA), safe='')}/walkandtalk"
+
+from walkandtalk.settings import *  # noqa: F403
+from walkandtalk.settings import CACHES, DATA_DIR, REDIS_URL
+
+# The live server for browser tests speaks plain HTTP.
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Each test run gets its own cache namespace, so rate limits from one test never leak into another run.
+if REDIS_URL:
+    CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"
+else:
+    CACHES["default"]["LOCATION"] = str(DATA_DIR / f"cache-test-{os.getpid()}")
+
+# Serve static files straight from the finders (no collectstatic in tests).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

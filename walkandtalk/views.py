@@ -1,0 +1,36 @@
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .health import run_checks
+from .tasks import HEARTBEAT_KEY
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Public: explains the scheme in plain words and leads to sign-up."""
+    return render(request, "home.html")
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    """Public: the privacy notice a resident agrees to at sign-up."""
+    return render(request, "privacy.html")
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Public, for load balancers and container health checks: 200 when all is reachable, else 503."""
+    results = run_checks()
+    healthy = all(value == "ok" for value in results.values())
+    body = {"status": "ok" if healthy else "unhealthy", **results}
+    if not healthy:
+        body["failing"] = [name for name, value in results.items() if value != "ok"]
+    try:
+        body["worker_heartbeat"] = cache.get(HEARTBEAT_KEY)
+    except Exception:  # noqa: BLE001 — the cache is informative here, not a check
+        body["worker_heartbeat"] = None
+    return JsonResponse(body, status=200 if healthy else 503)
