@@ -224,3 +224,19 @@ class Pairing(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_at is None
+
+
+class WaitingResidentManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(waiting_since__isnull=False).order_by("waiting_since", "pk")
+
+
+class WaitingResident(Resident):
+    """The waiting list, oldest first: residents no officer has room for yet."""
+
+    objects = WaitingResidentManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "waiting resident"
+        verbose_name_plural = "waiting list"

@@ -32,10 +32,21 @@ def test_unknown_page_is_a_friendly_404(client):
     assert "Page not found" in response.content.decode()
 
 
-def test_navigation_depends_on_the_role(client, resident_a, officer_a, sergeant):
+def test_signed_in_people_land_on_their_own_page(client, resident_a, officer_a, sergeant):
     client.force_login(resident_a.user)
-    assert "My walks" in client.get(reverse("home")).content.decode()
+    assert client.get(reverse("home")).url == reverse("patrols:my_walks")
     client.force_login(officer_a.user)
-    assert "Today" in client.get(reverse("home")).content.decode()
+    assert client.get(reverse("home")).url == reverse("participants:my_residents")
     client.force_login(sergeant)
-    assert "Dashboard" in client.get(reverse("home")).content.decode()
+    assert client.get(reverse("home")).url == reverse("admin:index")
+
+
+def test_navigation_depends_on_the_role(client, resident_a, officer_a):
+    client.force_login(resident_a.user)
+    html = client.get(reverse("patrols:my_walks")).content.decode()
+    assert "My details" in html
+    assert "My residents" not in html
+    client.force_login(officer_a.user)
+    html = client.get(reverse("participants:my_residents")).content.decode()
+    assert "My residents" in html
+    assert "My details" not in html

@@ -1,9 +1,59 @@
+from __future__ import annotations
+
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
+from django.http import HttpRequest
+
+from participants.roles import SERGEANT, role_of
+
+
+def is_sergeant(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_staff and (user.is_superuser or role_of(user) == SERGEANT))
 
 
 class SergeantAdminSite(admin.AdminSite):
-    """The admin site, which the sergeant uses to run the scheme."""
+    """The admin site: the sergeant's dashboard and tools. Sergeants only (and superusers)."""
 
     site_header = "Walk and Talk — scheme administration"
     site_title = "Walk and Talk admin"
     index_title = "Scheme dashboard"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return is_sergeant(request)
+
+    def login(self, request, extra_context=None):
+        # Sign-in goes through allauth: rate limits and the second factor apply to the admin too.
+        return secure_admin_login(super().login)(request, extra_context)
+
+
+class SergeantModelAdmin(admin.ModelAdmin):
+    """Sergeants may see and change everything here; who may do what is the role, not permission rows."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_sergeant(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_sergeant(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_sergeant(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_sergeant(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_sergeant(request)
+
+
+class ReadOnlyModelAdmin(SergeantModelAdmin):
+    """History that nobody edits: sergeants may read it only."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

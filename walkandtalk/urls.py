@@ -8,6 +8,8 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("", include("participants.urls")),
+    path("", include("patrols.urls")),
     path("admin/", admin.site.urls),
 ]
 

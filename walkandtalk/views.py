@@ -1,16 +1,30 @@
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
 
 from .health import run_checks
 from .tasks import HEARTBEAT_KEY
 
+LANDING_PAGES = {
+    RESIDENT: "patrols:my_walks",
+    OFFICER: "participants:my_residents",
+    SERGEANT: "admin:index",
+}
+
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Public: explains the scheme in plain words and leads to sign-up."""
+    """Public: explains the scheme in plain words and leads to sign-up.
+
+    Signed-in people are taken to their own landing page instead.
+    """
+    landing = LANDING_PAGES.get(role_of(request.user))
+    if landing:
+        return redirect(landing)
     return render(request, "home.html")
 
 
