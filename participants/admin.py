@@ -7,7 +7,12 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from walkandtalk.admin import ReadOnlyModelAdmin, SergeantModelAdmin
+from walkandtalk.admin import (
+    ReadOnlyModelAdmin,
+    ReadOnlyTabularInline,
+    SergeantModelAdmin,
+    SergeantTabularInline,
+)
 
 from . import pairing
 from .models import Borough, Officer, Pairing, Resident, User, WaitingResident, Ward
@@ -29,7 +34,7 @@ class UserAdmin(DjangoUserAdmin, SergeantModelAdmin):
     readonly_fields = ["last_login", "date_joined"]
 
 
-class WardInline(admin.TabularInline):
+class WardInline(SergeantTabularInline):
     model = Ward
     extra = 0
 
@@ -85,20 +90,12 @@ class OfficerAdmin(SergeantModelAdmin):
         pairing.officer_changed(officer=form.instance, by=request.user)
 
 
-class PairingInline(admin.TabularInline):
+class PairingInline(ReadOnlyTabularInline):
     model = Pairing
     fk_name = "resident"
-    extra = 0
-    can_delete = False
     fields = ["officer", "started_at", "started_by", "start_reason", "ended_at", "ended_by", "end_reason"]
     readonly_fields = fields
     verbose_name_plural = "pairing history"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ReassignForm(forms.Form):

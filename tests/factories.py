@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
@@ -80,13 +82,48 @@ def sergeant_user(**kwargs) -> User:
     return UserFactory(group=SERGEANTS, is_staff=True, **kwargs)
 
 
+class AvailabilityWindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "patrols.AvailabilityWindow"
+
+    officer = factory.SubFactory(OfficerFactory)
+    weekday = 1  # Tuesday
+    start_time = "18:00"
+    end_time = "22:00"
+
+
+class AvailabilityExceptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "patrols.AvailabilityException"
+
+    officer = factory.SubFactory(OfficerFactory)
+    kind = "unavailable"
+
+
+class WalkFactory(factory.django.DjangoModelFactory):
+    """A walk written straight to the database (bypassing the booking rules), for setting scenes."""
+
+    class Meta:
+        model = "patrols.Walk"
+
+    resident = factory.SubFactory(ResidentFactory)
+    officer = factory.SubFactory(OfficerFactory)
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=3))
+    ends_at = factory.LazyAttribute(lambda walk: walk.starts_at + timedelta(hours=1))
+    meeting_point = "Outside Peckham Rye station"
+    route = "Rye Lane to the common and back"
+
+
 __all__ = [
     "PASSWORD",
+    "AvailabilityExceptionFactory",
+    "AvailabilityWindowFactory",
     "Borough",
     "OfficerFactory",
     "PairingFactory",
     "ResidentFactory",
     "UserFactory",
+    "WalkFactory",
     "sergeant_user",
     "ward",
 ]

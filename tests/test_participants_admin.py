@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
@@ -56,7 +58,7 @@ def test_waiting_list_is_oldest_first(client, sergeant):
     newer, older = ResidentFactory(preferred_name="Newer"), ResidentFactory(preferred_name="Older")
     newer.waiting_since = timezone.now()
     newer.save()
-    older.waiting_since = timezone.now() - timezone.timedelta(days=9)
+    older.waiting_since = timezone.now() - timedelta(days=9)
     older.save()
     client.force_login(sergeant)
     html = client.get(reverse("admin:participants_waitingresident_changelist")).content.decode()
@@ -126,6 +128,8 @@ def test_saving_an_officer_with_a_new_ward_pairs_the_waiting_list(client, sergea
         "capacity": 8,
         "is_active": "on",
     }
+    for prefix in ("availability_windows", "availability_exceptions"):  # the inlines, left empty
+        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert pairing.active_pairing(waiting).officer == officer
@@ -136,3 +140,9 @@ def test_pairing_history_cannot_be_edited(client, sergeant, resident_a):
     current = pairing.active_pairing(resident_a)
     assert client.get(reverse("admin:participants_pairing_add")).status_code == 403
     assert client.post(reverse("admin:participants_pairing_delete", args=[current.pk])).status_code == 403
+
+
+def test_pairing_history_shows_on_her_resident_page(client, sergeant, resident_a):
+    client.force_login(sergeant)
+    response = client.get(reverse("admin:participants_resident_change", args=[resident_a.pk]))
+    assert "pairings" in {formset.formset.prefix for formset in response.context["inline_admin_formsets"]}

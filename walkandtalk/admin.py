@@ -27,8 +27,9 @@ class SergeantAdminSite(admin.AdminSite):
         return secure_admin_login(super().login)(request, extra_context)
 
 
-class SergeantModelAdmin(admin.ModelAdmin):
-    """Sergeants may see and change everything here; who may do what is the role, not permission rows."""
+class SergeantPermissions:
+    """Sergeants may see and change everything here: who may do what is the role, not permission rows.
+    For model admins and inlines alike (their add-permission signatures differ, hence *args)."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return is_sergeant(request)
@@ -36,7 +37,7 @@ class SergeantModelAdmin(admin.ModelAdmin):
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return is_sergeant(request)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
         return is_sergeant(request)
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -46,10 +47,18 @@ class SergeantModelAdmin(admin.ModelAdmin):
         return is_sergeant(request)
 
 
-class ReadOnlyModelAdmin(SergeantModelAdmin):
+class SergeantModelAdmin(SergeantPermissions, admin.ModelAdmin):
+    pass
+
+
+class SergeantTabularInline(SergeantPermissions, admin.TabularInline):
+    pass
+
+
+class ReadOnlyPermissions:
     """History that nobody edits: sergeants may read it only."""
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -57,3 +66,12 @@ class ReadOnlyModelAdmin(SergeantModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class ReadOnlyModelAdmin(ReadOnlyPermissions, SergeantModelAdmin):
+    pass
+
+
+class ReadOnlyTabularInline(ReadOnlyPermissions, SergeantTabularInline):
+    can_delete = False
+    extra = 0

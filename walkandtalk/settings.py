@@ -8,7 +8,7 @@ this is production mode, which refuses to start without the values production ne
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -225,6 +225,7 @@ NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
+    ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -258,12 +259,17 @@ X_FRAME_OPTIONS = "DENY"
 # /healthz is asked over plain HTTP by the container health checks.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Maps (Leaflet, from npm). Tiles come from this server, whose origin the CSP allows for images.
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_ATTRIBUTION = env.str("MAP_ATTRIBUTION", default="© OpenStreetMap contributors")
+_tile_url = urlsplit(MAP_TILE_URL)
+_tile_origin = f"{_tile_url.scheme}://{_tile_url.netloc}"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", _tile_origin],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
@@ -289,4 +295,13 @@ LOGGING = {
 # --- The scheme ---------------------------------------------------------------------------------
 
 SCHEME_NAME = "Walk and Talk"
+# Booking rules (PRODUCT.md: Availability). Times are minutes/hours/days as named.
+WALK_LENGTH_MINUTES = env.int("WALK_LENGTH_MINUTES", default=60)
+WALK_BUFFER_MINUTES = env.int("WALK_BUFFER_MINUTES", default=15)
+SLOT_STEP_MINUTES = env.int("SLOT_STEP_MINUTES", default=30)
+BOOKING_MIN_NOTICE_HOURS = env.int("BOOKING_MIN_NOTICE_HOURS", default=24)
+BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=28)
+RESIDENT_CHANGE_CUTOFF_HOURS = env.int("RESIDENT_CHANGE_CUTOFF_HOURS", default=2)
+MAX_UPCOMING_WALKS_PER_RESIDENT = env.int("MAX_UPCOMING_WALKS_PER_RESIDENT", default=4)
+REMINDER_HOURS_BEFORE = env.list("REMINDER_HOURS_BEFORE", cast=int, default=[24, 2])
 STATION_PHONE = env.str("STATION_PHONE", default="020 7230 1212")

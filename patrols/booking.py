@@ -1,0 +1,183 @@
+"""Book, move and cancel walks (PRODUCT.md: Availability, a walk's life).
+
+An officer is never booked twice for overlapping time. Two things keep that true:
+- each change locks the officer's row first, so her bookings queue one behind another and the
+  buffer between walks (which the database cannot see) is checked against settled data;
+- the database's exclusion constraint on (officer, time range) for active walks is the last word:
+  if anything ever gets past the lock, the insert fails and the resident gets the same message.
+The IntegrityError is caught outside the atomic block (after PostgreSQL has rolled the transaction
+back), never inside it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from participants.models import Officer, Resident, User
+from participants.pairing import active_pairing
+from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
+
+from . import notifications
+from .models import Walk, WalkEvent
+from .slots import find_slot
+
+TAKEN = "That time has just been taken — please choose another."
+
+
+class BookingError(Exception):
+    """A booking change that cannot be made; the message is fit to show the person who tried."""
+
+
+def _cutoff() -> timedelta:
+    return timedelta(hours=settings.RESIDENT_CHANGE_CUTOFF_HOURS)
+
+
+def _lock_officer(officer: Officer) -> None:
+    # A sort of queue: every booking change for one officer waits here for the one before it.
+    Officer.objects.select_for_update().filter(pk=officer.pk).values_list("pk", flat=True).get()
+
+
+def _save(walk: Walk) -> None:
+    try:
+        walk.full_clean()
+    except ValidationError as error:
+        raise BookingError(" ".join(error.messages)) from None
+    walk.save()
+
+
+def book_walk(
+    *,
+    resident: Resident,
+    starts_at: datetime,
+    meeting_point: str,
+    route: str,
+    known_worries: str = "",
+    meeting_latitude: Decimal | None = None,
+    meeting_longitude: Decimal | None = None,
+    by: User | None = None,
+    now: datetime | None = None,
+) -> Walk:
+    """Book a walk with her own officer at one of the officer's bookable slots."""
+    now = now or timezone.now()
+    pairing = active_pairing(resident)
+    if pairing is None:
+        raise BookingError("You can book a walk once you are paired with an officer.")
+    officer = pairing.officer
+    upcoming = Walk.objects.upcoming(now).filter(resident=resident).count()
+    if upcoming >= settings.MAX_UPCOMING_WALKS_PER_RESIDENT:
+        raise BookingError(
+            f"You already have {upcoming} walks booked. Once one has happened, or if you cancel one, "
+            "you can book another."
+        )
+    try:
+        with transaction.atomic():
+            _lock_officer(officer)
+            slot = find_slot(officer=officer, starts_at=starts_at, now=now)
+            if slot is None:
+                raise BookingError(TAKEN)
+            walk = Walk(
+                resident=resident,
+                officer=officer,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                meeting_point=meeting_point.strip(),
+                meeting_latitude=meeting_latitude,
+                meeting_longitude=meeting_longitude,
+                route=route.strip(),
+                known_worries=known_worries.strip(),
+                booked_by=by or resident.user,
+            )
+            _save(walk)
+            WalkEvent.objects.create(walk=walk, kind=WalkEvent.Kind.BOOKED, by=walk.booked_by, at=now)
+            notifications.walk_booked(walk, now=now)
+    except IntegrityError:
+        raise BookingError(TAKEN) from None
+    return walk
+
+
+def _check_resident_may_change(walk: Walk, by: User, now: datetime, verb: str) -> None:
+    if role_of(by) == RESIDENT and walk.starts_at - now < _cutoff():
+        hours = settings.RESIDENT_CHANGE_CUTOFF_HOURS
+        raise BookingError(
+            f"It’s less than {hours} hours until this walk, so it can’t be {verb} online. "
+            f"Please call the station on {settings.STATION_PHONE}."
+        )
+
+
+def _check_actor(walk: Walk, by: User) -> None:
+    """Only her, her walk's officer, or the sergeant may change a walk."""
+    role = role_of(by)
+    allowed = (
+        role == SERGEANT
+        or (role == RESIDENT and walk.resident.user_id == by.pk)
+        or (role == OFFICER and walk.officer.user_id == by.pk)
+    )
+    if not allowed:
+        raise BookingError("You can’t change this walk.")
+
+
+def move_walk(*, walk: Walk, starts_at: datetime, by: User, now: datetime | None = None) -> Walk:
+    """Move a booked walk to another of the officer's bookable slots."""
+    now = now or timezone.now()
+    _check_actor(walk, by)
+    try:
+        with transaction.atomic():
+            _lock_officer(walk.officer)
+            walk = (
+                Walk.objects.select_for_update()
+                .select_related("resident__user", "officer__user")
+                .get(pk=walk.pk)
+            )
+            if walk.status != Walk.Status.BOOKED:
+                raise BookingError(f"This walk is {walk.get_status_display().lower()}, so it can’t be moved.")
+            _check_resident_may_change(walk, by, now, "moved")
+            if starts_at == walk.starts_at:
+                raise BookingError("That is the time it is booked for already. Choose another time.")
+            slot = find_slot(officer=walk.officer, starts_at=starts_at, now=now, ignore_walk=walk)
+            if slot is None:
+                raise BookingError(TAKEN)
+            old_starts_at = walk.starts_at
+            walk.starts_at, walk.ends_at = slot.starts_at, slot.ends_at
+            walk.version += 1
+            _save(walk)
+            WalkEvent.objects.create(
+                walk=walk,
+                kind=WalkEvent.Kind.MOVED,
+                by=by,
+                at=now,
+                old_starts_at=old_starts_at,
+                new_starts_at=walk.starts_at,
+            )
+            notifications.walk_moved(walk, by=by, now=now)
+    except IntegrityError:
+        raise BookingError(TAKEN) from None
+    return walk
+
+
+def cancel_walk(*, walk: Walk, by: User, reason: str = "", now: datetime | None = None) -> Walk:
+    """Cancel a booked walk. She may until the cut-off; her officer and the sergeant give a reason."""
+    now = now or timezone.now()
+    _check_actor(walk, by)
+    reason = reason.strip()
+    if role_of(by) != RESIDENT and not reason:
+        raise BookingError("Give a reason: the resident is told the walk is cancelled, and why.")
+    with transaction.atomic():
+        _lock_officer(walk.officer)
+        walk = (
+            Walk.objects.select_for_update().select_related("resident__user", "officer__user").get(pk=walk.pk)
+        )
+        if not walk.can_become(Walk.Status.CANCELLED):
+            raise BookingError(f"This walk is {walk.get_status_display().lower()}, so it can’t be cancelled.")
+        _check_resident_may_change(walk, by, now, "cancelled")
+        walk.status = Walk.Status.CANCELLED
+        walk.cancelled_at, walk.cancelled_by, walk.cancel_reason = now, by, reason
+        _save(walk)
+        WalkEvent.objects.create(walk=walk, kind=WalkEvent.Kind.CANCELLED, by=by, at=now, note=reason)
+        notifications.walk_cancelled(walk, by=by)
+    return walk

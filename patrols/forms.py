@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django import forms
+from django.utils.dateparse import parse_datetime
+
+from .models import LONDON, AvailabilityException, AvailabilityWindow
+
+# Greater London's bounding box: a pin outside it is a mis-tap, not a meeting point.
+LONDON_BOUNDS = {
+    "south": Decimal("51.28"),
+    "north": Decimal("51.70"),
+    "west": Decimal("-0.52"),
+    "east": Decimal("0.34"),
+}
+
+
+def check_in_london(form: forms.Form, lat_field: str, lng_field: str) -> None:
+    """Both coordinates or neither, and inside Greater London; errors go on the form."""
+    lat, lng = form.cleaned_data.get(lat_field), form.cleaned_data.get(lng_field)
+    if (lat is None) != (lng is None):
+        form.add_error(lat_field, "The map pin is incomplete: tap the map again, or clear the pin.")
+        return
+    if lat is None:
+        return
+    inside = LONDON_BOUNDS["south"] <= lat <= LONDON_BOUNDS["north"] and (
+        LONDON_BOUNDS["west"] <= lng <= LONDON_BOUNDS["east"]
+    )
+    if not inside:
+        form.add_error(lat_field, "That pin is outside Greater London. Move it to where you will meet.")
+
+
+class SlotField(forms.CharField):
+    """A slot travels as its start instant in ISO format; the booking service decides if it is free."""
+
+    default_error_messages = {"invalid": "Choose one of the times shown."}
+
+    def to_python(self, value) -> datetime | None:
+        value = super().to_python(value)
+        if not value:
+            return None
+        parsed = parse_datetime(value)
+        if parsed is None or parsed.tzinfo is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
+
+
+class SlotChoiceForm(forms.Form):
+    starts_at = SlotField(
+        label="Choose a time",
+        error_messages={"required": "Choose a time for your walk."},
+        widget=forms.HiddenInput,
+    )
+
+
+class BookingForm(SlotChoiceForm):
+    meeting_point = forms.CharField(
+        label="Where shall we meet?",
+        max_length=200,
+        help_text="A public place, such as a station entrance, a shop or a library. Not your home.",
+        error_messages={"required": "Tell us where to meet: a public place near the start of your route."},
+    )
+    meeting_latitude = forms.DecimalField(
+        max_digits=8, decimal_places=6, required=False, widget=forms.HiddenInput
+    )
+    meeting_longitude = forms.DecimalField(
+        max_digits=9, decimal_places=6, required=False, widget=forms.HiddenInput
+    )
+    route = forms.CharField(
+        label="The route you usually take",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Street names or landmarks are fine, e.g. “Rye Lane, then Bellenden Road to the park”.",
+        error_messages={"required": "Describe the route you usually take, so we can walk it with you."},
+    )
+    known_worries = forms.CharField(
+        label="Places that already worry you (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="You can also point them out on the walk.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        check_in_london(self, "meeting_latitude", "meeting_longitude")
+        return cleaned
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you cancelling? (optional)",
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, reason_required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if reason_required:
+            field = self.fields["reason"]
+            field.required = True
+            field.label = "Reason (the resident is told the walk is cancelled, and why)"
+            field.error_messages["required"] = "Give a reason for cancelling."
+
+
+class AvailabilityWindowForm(forms.ModelForm):
+    class Meta:
+        model = AvailabilityWindow
+        fields = ["weekday", "start_time", "end_time"]
+        labels = {"weekday": "Day", "start_time": "From", "end_time": "Until"}
+        widgets = {
+            "start_time": forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M"),
+            "end_time": forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M"),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_time"), cleaned.get("end_time")
+        if start and end and end <= start:
+            self.add_error("end_time", "The window must end after it starts (windows can’t cross midnight).")
+        return cleaned
+
+
+class AvailabilityExceptionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What kind of change?", choices=AvailabilityException.Kind.choices, widget=forms.RadioSelect
+    )
+    first_day = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    last_day = forms.DateField(
+        label="Until (the last day)", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Leave empty for a single day.",
+    )  # fmt: skip
+    start_time = forms.TimeField(
+        label="From time (optional)",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time", "step": 900}),
+        help_text="Leave the times empty for whole days.",
+    )
+    end_time = forms.TimeField(
+        label="Until time (optional)",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time", "step": 900}),
+    )
+    note = forms.CharField(label="Note (optional)", max_length=120, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("first_day"), cleaned.get("last_day") or cleaned.get("first_day")
+        start, end = cleaned.get("start_time"), cleaned.get("end_time")
+        if not first:
+            return cleaned
+        if last < first:
+            self.add_error("last_day", "The last day can’t be before the first.")
+            return cleaned
+        if (start is None) != (end is None):
+            self.add_error("end_time", "Give both times, or neither for whole days.")
+            return cleaned
+        if cleaned.get("kind") == AvailabilityException.Kind.EXTRA and start is None:
+            self.add_error("start_time", "Give the times you are available.")
+            return cleaned
+        if start is not None and end <= start:
+            self.add_error("end_time", "The end time must be after the start time.")
+            return cleaned
+        cleaned["starts_at"] = _london(first, start or time.min)
+        cleaned["ends_at"] = _london(last, end) if end else _london(last + timedelta(days=1), time.min)
+        return cleaned
+
+
+def _london(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=LONDON)

@@ -1,0 +1,88 @@
+"""The messages a change causes, written to the outbox (Notification) in the change's transaction.
+
+Each row has a unique idempotency key — walk, version, kind, recipient — so recording the same
+message twice leaves one row, and a reminder written for a walk's old time (an older version) is
+cancelled when the walk moves. Sending is the dispatcher's job.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from participants.models import ContactChannel, User
+
+from .models import Notification, Walk
+
+Kind = Notification.Kind
+
+
+def channel_for(user: User) -> str:
+    """A resident chooses email or SMS; staff get email."""
+    resident = getattr(user, "resident", None)
+    if resident is not None and resident.contact_channel == ContactChannel.SMS and resident.mobile:
+        return Notification.Channel.SMS
+    return Notification.Channel.EMAIL
+
+
+def record(
+    *, kind: str, recipient: User, walk: Walk | None = None, due_at: datetime | None = None, extra: str = ""
+) -> Notification:
+    """Write one message to the outbox (once: a second call with the same key changes nothing)."""
+    subject = f"walk:{walk.pk}:v{walk.version}" if walk is not None else "general"
+    key = f"{subject}:{kind}{':' + extra if extra else ''}:user:{recipient.pk}"
+    notification, _ = Notification.objects.get_or_create(
+        idempotency_key=key,
+        defaults={
+            "kind": kind,
+            "recipient": recipient,
+            "walk": walk,
+            "channel": channel_for(recipient),
+            "due_at": due_at or timezone.now(),
+        },
+    )
+    return notification
+
+
+def _parties(walk: Walk) -> list[User]:
+    return [walk.resident.user, walk.officer.user]
+
+
+def _reminders(walk: Walk, now: datetime) -> None:
+    for hours in settings.REMINDER_HOURS_BEFORE:
+        due = walk.starts_at - timedelta(hours=hours)
+        if due <= now:
+            continue  # too late for this one: the confirmation has just gone
+        for user in _parties(walk):
+            record(kind=Kind.REMINDER, recipient=user, walk=walk, due_at=due, extra=f"{hours}h")
+
+
+def cancel_pending(walk: Walk, *, older_than_version: int | None = None) -> int:
+    """Cancel the walk's unsent messages (all of them, or only those written for older versions)."""
+    pending = Notification.objects.filter(walk=walk, status=Notification.Status.PENDING)
+    if older_than_version is not None:
+        pending = pending.exclude(idempotency_key__startswith=f"walk:{walk.pk}:v{older_than_version}:")
+    return pending.update(status=Notification.Status.CANCELLED)
+
+
+def walk_booked(walk: Walk, *, now: datetime) -> None:
+    for user in _parties(walk):
+        record(kind=Kind.BOOKING_CONFIRMATION, recipient=user, walk=walk)
+    _reminders(walk, now)
+
+
+def walk_moved(walk: Walk, *, by: User | None, now: datetime) -> None:
+    cancel_pending(walk, older_than_version=walk.version)
+    for user in _parties(walk):
+        if user != by:
+            record(kind=Kind.WALK_MOVED, recipient=user, walk=walk)
+    _reminders(walk, now)
+
+
+def walk_cancelled(walk: Walk, *, by: User | None) -> None:
+    cancel_pending(walk)
+    for user in _parties(walk):
+        if user != by:
+            record(kind=Kind.WALK_CANCELLED, recipient=user, walk=walk)

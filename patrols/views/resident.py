@@ -1,0 +1,145 @@
+"""A resident's pages: her walks, booking one, moving and cancelling it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from itertools import groupby
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from participants.access import role_required
+from participants.models import Resident
+from participants.pairing import active_pairing
+from participants.roles import RESIDENT
+
+from .. import booking
+from ..access import walk_for
+from ..forms import BookingForm, SlotChoiceForm
+from ..models import LONDON, Walk
+from ..slots import Slot, bookable_slots, booking_period
+
+
+def _resident(request: HttpRequest) -> Resident | None:
+    return Resident.objects.select_related("ward__borough").filter(user=request.user).first()
+
+
+@role_required(RESIDENT)
+@require_GET
+def my_walks(request: HttpRequest) -> HttpResponse:
+    """Resident: her landing page — her officer, how to check it is her, her walks."""
+    resident = _resident(request)
+    if resident is None:
+        return redirect("participants:profile_create")
+    now = timezone.now()
+    walks = Walk.objects.visible_to(request.user).select_related("officer")
+    context = {
+        "resident": resident,
+        "pairing": active_pairing(resident),
+        "upcoming_walks": list(walks.upcoming(now).order_by("starts_at")),
+        "past_walks": list(walks.past(now).order_by("-starts_at")[:50]),
+    }
+    return render(request, "patrols/my_walks.html", context)
+
+
+def _week_of_slots(request: HttpRequest, officer, ignore_walk=None) -> dict:
+    """One week of bookable slots, grouped by day, with links to the weeks before and after."""
+    earliest, latest = booking_period(timezone.now())
+    first_bookable = earliest.astimezone(LONDON).date()
+    weeks = (latest.astimezone(LONDON).date() - first_bookable).days // 7 + 1
+    try:
+        week = min(max(int(request.POST.get("show_week") or request.GET.get("week") or 0), 0), weeks - 1)
+    except ValueError:
+        week = 0
+    first_day = first_bookable + timedelta(days=7 * week)
+    slots = bookable_slots(
+        officer=officer, first_day=first_day, last_day=first_day + timedelta(days=6), ignore_walk=ignore_walk
+    )
+    days: list[tuple[date, list[Slot]]] = [
+        (day, list(group)) for day, group in groupby(slots, key=lambda s: s.day)
+    ]
+    return {
+        "days": days,
+        "week": week,
+        "previous_week": week - 1 if week > 0 else None,
+        "next_week": week + 1 if week + 1 < weeks else None,
+        "first_day": first_day,
+        "last_day": first_day + timedelta(days=6),
+    }
+
+
+def _form(request: HttpRequest, form_class):
+    """The form, and whether it was submitted to act on. Changing week posts the form too (so what
+    she typed survives), but only to show it again, unbound and without errors."""
+    if "show_week" in request.POST:
+        return form_class(initial=request.POST.dict()), False
+    return form_class(request.POST or None), request.method == "POST"
+
+
+@role_required(RESIDENT)
+@require_http_methods(["GET", "POST"])
+def book(request: HttpRequest) -> HttpResponse:
+    """Resident: choose a time with her officer, where to meet and her route."""
+    resident = _resident(request)
+    if resident is None:
+        return redirect("participants:profile_create")
+    pairing = active_pairing(resident)
+    if pairing is None:
+        messages.info(request, "You can book a walk as soon as you are paired with an officer.")
+        return redirect("patrols:my_walks")
+    form, submitted = _form(request, BookingForm)
+    if submitted and form.is_valid():
+        data = form.cleaned_data
+        try:
+            walk = booking.book_walk(
+                resident=resident,
+                starts_at=data["starts_at"],
+                meeting_point=data["meeting_point"],
+                meeting_latitude=data["meeting_latitude"],
+                meeting_longitude=data["meeting_longitude"],
+                route=data["route"],
+                known_worries=data["known_worries"],
+                by=request.user,
+            )
+        except booking.BookingError as error:
+            form.add_error("starts_at", str(error))
+        else:
+            messages.success(request, "Your walk is booked. We’ve sent you a confirmation.")
+            return redirect("patrols:walk_detail", pk=walk.pk)
+    context = {
+        "form": form,
+        "officer": pairing.officer,
+        "chosen": request.POST.get("starts_at", ""),
+        "map_tile_url": settings.MAP_TILE_URL,
+        "map_attribution": settings.MAP_ATTRIBUTION,
+        **_week_of_slots(request, pairing.officer),
+    }
+    return render(request, "patrols/book.html", context)
+
+
+@role_required(RESIDENT)
+@require_http_methods(["GET", "POST"])
+def move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Resident: move her walk to another of her officer's times."""
+    walk = walk_for(request, pk)
+    form, submitted = _form(request, SlotChoiceForm)
+    if submitted and form.is_valid():
+        try:
+            walk = booking.move_walk(walk=walk, starts_at=form.cleaned_data["starts_at"], by=request.user)
+        except booking.BookingError as error:
+            form.add_error("starts_at", str(error))
+        else:
+            messages.success(request, "Your walk has moved. Your officer has been told.")
+            return redirect("patrols:walk_detail", pk=walk.pk)
+    context = {
+        "form": form,
+        "walk": walk,
+        "officer": walk.officer,
+        "chosen": request.POST.get("starts_at", ""),
+        **_week_of_slots(request, walk.officer, ignore_walk=walk),
+    }
+    return render(request, "patrols/move.html", context)

@@ -1,0 +1,69 @@
+"""A walk's own pages, seen by her, her officer and the sergeant (each sees what is theirs to see)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from participants.access import role_required
+from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
+
+from .. import booking
+from ..access import walk_for
+from ..calendar import walk_invite
+from ..forms import CancelForm
+from ..models import Walk
+
+EVERYONE = (RESIDENT, OFFICER, SERGEANT)
+
+
+@role_required(*EVERYONE)
+@require_GET
+def walk_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Her own walk for a resident, her own walks for an officer, any walk for the sergeant."""
+    walk = walk_for(request, pk)
+    events = walk.events.select_related("by").order_by("at", "pk")
+    return render(
+        request,
+        "patrols/walk_detail.html",
+        {"walk": walk, "events": events, "can_change": walk.status == Walk.Status.BOOKED},
+    )
+
+
+@role_required(*EVERYONE)
+@require_GET
+def walk_invite_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    """The walk as a calendar invite (.ics)."""
+    walk = walk_for(request, pk)
+    mention_police = role_of(request.user) != RESIDENT or walk.resident.mention_police_in_messages
+    response = HttpResponse(walk_invite(walk, mention_police=mention_police), content_type="text/calendar")
+    response["Content-Disposition"] = f'attachment; filename="walk-{walk.local_start:%Y-%m-%d-%H%M}.ics"'
+    return response
+
+
+@role_required(*EVERYONE)
+@require_http_methods(["GET", "POST"])
+def walk_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Asks first, then cancels. Her officer and the sergeant must give a reason."""
+    walk = walk_for(request, pk)
+    form = CancelForm(request.POST or None, reason_required=role_of(request.user) != RESIDENT)
+    if request.method == "POST" and form.is_valid():
+        try:
+            booking.cancel_walk(walk=walk, by=request.user, reason=form.cleaned_data["reason"])
+        except booking.BookingError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "The walk is cancelled. " + _who_is_told(request))
+            return redirect("patrols:walk_detail", pk=walk.pk)
+    return render(request, "patrols/walk_cancel.html", {"walk": walk, "form": form})
+
+
+def _who_is_told(request: HttpRequest) -> str:
+    role = role_of(request.user)
+    if role == RESIDENT:
+        return "Your officer has been told."
+    if role == OFFICER:
+        return "The resident has been told."
+    return "The resident and the officer have been told."
