@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from patrols import booking
 from patrols.models import LONDON, Notification, Walk, WalkEvent
+from patrols.slots import Slot
 from tests.factories import (
     AvailabilityWindowFactory,
     OfficerFactory,
@@ -246,3 +247,21 @@ def test_the_database_allows_back_to_back_and_cancelled_overlaps(officer):
     WalkFactory(officer=officer, starts_at=at("19:30"), ends_at=at("20:30"), status=Walk.Status.CANCELLED)
     WalkFactory(starts_at=at("19:00"), ends_at=at("20:00"))  # another officer
     assert Walk.objects.count() == 4
+
+
+def test_a_race_lost_at_the_database_becomes_the_friendly_message(resident, officer, monkeypatch):
+    """If two bookings ever got past the lock and the checks, the exclusion constraint refuses the
+    second insert; the service turns that IntegrityError into the message, not a 500."""
+    taken = WalkFactory(officer=officer, starts_at=at("19:00"), ends_at=at("20:00"))
+    # Simulate the lost race: the checks see the time as free (as they would have a moment earlier).
+    monkeypatch.setattr(
+        booking, "find_slot", lambda **kwargs: Slot(starts_at=at("19:30"), ends_at=at("20:30"))
+    )
+    monkeypatch.setattr(Walk, "full_clean", lambda self, *args, **kwargs: None)
+
+    with pytest.raises(booking.BookingError) as error:
+        book(resident, "19:30")
+
+    assert str(error.value) == booking.TAKEN
+    assert list(Walk.objects.all()) == [taken]
+    assert not Notification.objects.exists()  # the messages were rolled back with the walk

@@ -50,3 +50,21 @@ def test_navigation_depends_on_the_role(client, resident_a, officer_a):
     html = client.get(reverse("participants:my_residents")).content.decode()
     assert "My residents" in html
     assert "My details" not in html
+
+
+def test_server_errors_get_a_friendly_page_without_details(rf):
+    from walkandtalk.errors import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Sorry, something went wrong" in html
+    assert "Nothing you saved has been lost" in html
+    assert "Traceback" not in html
+
+
+def test_a_forbidden_page_is_friendly(client, resident_a):
+    client.force_login(resident_a.user)
+    response = client.get(reverse("participants:my_residents"))
+    assert response.status_code == 403
+    assert "You can’t open this page" in response.content.decode()

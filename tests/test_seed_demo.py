@@ -5,6 +5,7 @@ from django.core.management import CommandError, call_command
 
 from participants.models import Officer, Pairing, Resident, User
 from participants.roles import SERGEANTS
+from patrols.models import AvailabilityWindow, Walk
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +17,8 @@ def counts():
         Resident.objects.count(),
         Pairing.objects.count(),
         User.objects.filter(groups__name=SERGEANTS).count(),
+        Walk.objects.count(),
+        AvailabilityWindow.objects.count(),
     )
 
 
@@ -34,6 +37,10 @@ def test_seeds_the_scheme_and_running_it_twice_changes_nothing(capsys):
         assert officer.pairings.active().count() <= officer.capacity
         assert officer.wards.exists()
     assert len(set(Officer.objects.values_list("collar_number", flat=True))) == 25
+    # walks: some in the past, some booked ahead through the booking rules, none double-booked
+    assert Walk.objects.filter(status=Walk.Status.BOOKED).count() >= 10
+    assert Walk.objects.filter(status=Walk.Status.COMPLETED).exists()
+    assert all(officer.availability_windows.exists() for officer in Officer.objects.all())
     out = capsys.readouterr().out
     assert "sergeant@demo.walkandtalk.example" in out
     assert "walk-and-talk-demo" in out

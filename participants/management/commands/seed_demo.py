@@ -14,6 +14,7 @@ from django.utils import timezone
 from participants import pairing
 from participants.models import Borough, Language, Officer, Resident, User, Ward
 from participants.roles import OFFICERS, RESIDENTS, SERGEANTS
+from patrols import demo
 
 DEMO_PASSWORD = "walk-and-talk-demo"  # noqa: S105 — demo only; the command refuses to run with DEBUG off
 DOMAIN = "demo.walkandtalk.example"
@@ -61,7 +62,9 @@ class Command(BaseCommand):
             for resident in residents:
                 if not resident.pairings.active().exists() and not resident.is_waiting:
                     pairing.pair_resident(resident=resident, by=sergeant)
-        self.report(officers, residents)
+            demo.seed_availability(officers)
+            walks = demo.seed_walks(residents)
+        self.report(officers, residents, walks)
 
     def user(self, email: str, group: str, **extra) -> User:
         user, _ = User.objects.get_or_create(email=email, defaults={"password": self.password_hash, **extra})
@@ -112,12 +115,12 @@ class Command(BaseCommand):
             residents.append(resident)
         return residents
 
-    def report(self, officers: list[Officer], residents: list[Resident]) -> None:
+    def report(self, officers: list[Officer], residents: list[Resident], walks: int) -> None:
         paired = sum(1 for r in residents if r.pairings.active().exists())
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: 1 sergeant, {len(officers)} officers, {len(residents)} residents "
-                f"({paired} paired)."
+                f"({paired} paired); {walks} new walks."
             )
         )
         first_officer = officers[0]
