@@ -151,6 +151,9 @@ class Walk(models.Model):
     cancel_reason = models.CharField(max_length=300, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    nothing_to_log_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the officer marked that the walk raised no concerns."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -255,6 +258,15 @@ class Notification(models.Model):
         REMINDER = "reminder", "Reminder before a walk"
         WALK_MOVED = "walk_moved", "Walk moved"
         WALK_CANCELLED = "walk_cancelled", "Walk cancelled"
+        DAY_PLAN = "day_plan", "Officer’s day plan"
+        FEEDBACK_REQUEST = "feedback_request", "How safe do you feel now?"
+        CONCERN_NUDGE = "concern_nudge", "Nudge: log the walk’s concerns"
+        PAIRED = "paired", "Paired with an officer"
+        WAITING_LIST = "waiting_list", "Joined the waiting list"
+        REASSIGNED = "reassigned", "Officer changed"
+        PAIRING_ENDED = "pairing_ended", "Pairing ended"
+        CONCERN_RESOLVED = "concern_resolved", "Is it fixed?"
+        REPEAT_WALK_OFFER = "repeat_walk_offer", "Offer of a repeat walk"
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
@@ -264,6 +276,12 @@ class Notification(models.Model):
     )
     pairing = models.ForeignKey(
         Pairing, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    concern = models.ForeignKey(
+        "Concern", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    provider_reference = models.CharField(
+        max_length=100, blank=True, help_text="The email/SMS provider's id."
     )
     due_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -279,3 +297,229 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient} ({self.get_status_display()})"
+
+
+class ConcernCategory(models.Model):
+    """What kind of place or behaviour: police.uk StreetSafe's categories, so the data compares with it.
+    The sergeant can edit the list in the admin."""
+
+    class Group(models.TextChoices):
+        PLACE = "place", "About the place"
+        PEOPLE = "people", "About people"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=120, unique=True)
+    group = models.CharField(max_length=10, choices=Group.choices, default=Group.PLACE)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in the list.")
+    is_active = models.BooleanField("offered on the form", default=True)
+    colour = models.CharField(max_length=7, default="#3a2a6b", help_text="Map marker colour, e.g. #d63384.")
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "concern categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConcernQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ConcernQuerySet:
+        """Her walks' concerns for a resident, the ones she logged for an officer, all for the sergeant.
+        (An officer's anonymised area view is a separate, narrower query: `in_wards_of`.)"""
+        role = role_of(user)
+        if role == SERGEANT:
+            return self
+        if role == OFFICER:
+            return self.filter(officer__user=user)
+        if role == RESIDENT:
+            return self.filter(walk__resident__user=user)
+        return self.none()
+
+    def in_wards_of(self, officer: Officer) -> ConcernQuerySet:
+        return self.filter(ward__in=officer.wards.all())
+
+    def unresolved(self) -> ConcernQuerySet:
+        return self.filter(status__in=[Concern.Status.OPEN, Concern.Status.REFERRED])
+
+
+class Concern(models.Model):
+    """A place where she feels unsafe, logged by the officer on or after the walk."""
+
+    class Severity(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    class When(models.TextChoices):
+        AFTER_DARK = "after_dark", "After dark"
+        WEEKDAY_EVENINGS = "weekday_evenings", "Weekday evenings"
+        WEEKENDS = "weekends", "Weekends"
+        LATE_NIGHT = "late_night", "Late at night"
+        SCHOOL_RUN = "school_run", "School run times"
+        ALWAYS = "always", "Always"
+
+    class Partner(models.TextChoices):
+        NONE = "", "Not referred yet"
+        COUNCIL = "council", "The council"
+        TFL = "tfl", "Transport for London"
+        HOUSING = "housing", "Housing provider"
+        BUSINESS = "business", "A business"
+        POLICE = "police", "Police (neighbourhood team)"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        REFERRED = "referred", "Referred"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    # Allowed next statuses; anything else is refused.
+    TRANSITIONS = {
+        Status.OPEN: {Status.REFERRED, Status.RESOLVED, Status.CLOSED},
+        Status.REFERRED: {Status.RESOLVED, Status.CLOSED},
+        Status.RESOLVED: {Status.OPEN},  # "it's not fixed": she says so, it reopens
+        Status.CLOSED: {Status.OPEN},
+    }
+
+    walk = models.ForeignKey(Walk, on_delete=models.PROTECT, related_name="concerns")
+    officer = models.ForeignKey(Officer, on_delete=models.PROTECT, related_name="concerns")
+    # The ward at the time of logging, so area views and exports never need the resident.
+    ward = models.ForeignKey("participants.Ward", on_delete=models.PROTECT, related_name="concerns")
+    category = models.ForeignKey(ConcernCategory, on_delete=models.PROTECT, related_name="concerns")
+    latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    location_text = models.CharField("street or landmark", max_length=200, blank=True)
+    severity = models.CharField(max_length=6, choices=Severity.choices, default=Severity.MEDIUM)
+    when_it_matters = models.CharField(
+        "when it matters", max_length=20, choices=When.choices, default=When.AFTER_DARK
+    )
+    resident_said = models.TextField("what she said", blank=True)
+    action = models.TextField("what you will do", blank=True)
+    partner = models.CharField("referred to", max_length=10, choices=Partner.choices, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    closed_reason = models.CharField(max_length=300, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # One per draft on the officer's phone: a draft sent twice (lost signal, a retry) makes one concern.
+    draft_key = models.UUIDField(unique=True, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConcernQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["ward", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(location_text="") | Q(latitude__isnull=False, longitude__isnull=False),
+                name="concern_has_a_location",
+                violation_error_message="Give a location: use your location, tap the map, or type a street.",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__gte=51.28, latitude__lte=51.70, longitude__gte=-0.52, longitude__lte=0.34),
+                name="concern_inside_greater_london",
+                violation_error_message="That location is outside Greater London.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.place}"
+
+    @property
+    def place(self) -> str:
+        if self.location_text:
+            return self.location_text
+        return f"{self.latitude}, {self.longitude}"
+
+    def can_become(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.Status(self.status)]
+
+    @property
+    def plain_status(self) -> str:
+        """Her status in words a resident understands."""
+        if self.status == self.Status.RESOLVED:
+            return (
+                f"Fixed on {timezone.localtime(self.resolved_at, LONDON):%-d %B %Y}"
+                if self.resolved_at
+                else "Fixed"
+            )
+        if self.status == self.Status.REFERRED and self.partner:
+            return f"Reported to {self.get_partner_display().lower()}"
+        if self.status == self.Status.CLOSED:
+            return "Closed" + (f": {self.closed_reason}" if self.closed_reason else "")
+        return "Recorded — the officer is looking into it"
+
+
+class ConcernUpdate(models.Model):
+    """A dated follow-up: "reported to Lambeth highways, ref 1234". Never edited."""
+
+    concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="updates")
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.TextField()
+    old_status = models.CharField(max_length=10, choices=Concern.Status.choices, blank=True)
+    new_status = models.CharField(max_length=10, choices=Concern.Status.choices, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.at, LONDON):%d %b %Y}: {self.note[:60]}"
+
+
+class DisclosureQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> DisclosureQuerySet:
+        """Restricted: only the officer who recorded it and sergeants. Never residents, never others."""
+        role = role_of(user)
+        if role == SERGEANT:
+            return self
+        if role == OFFICER:
+            return self.filter(officer__user=user)
+        return self.none()
+
+
+class Disclosure(models.Model):
+    """A safeguarding disclosure: a crime or abuse she told the officer about. Not a concern: never in
+    area views, maps, exports, partner reports, notifications or the resident's own pages."""
+
+    walk = models.ForeignKey(Walk, on_delete=models.PROTECT, related_name="disclosures")
+    officer = models.ForeignKey(Officer, on_delete=models.PROTECT, related_name="disclosures")
+    what_was_said = models.TextField("what she told you")
+    referral_made = models.TextField("the referral you made")
+    referred_to = models.CharField("referred to", max_length=200)
+    reference = models.CharField("crime or referral reference", max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = DisclosureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Disclosure on walk {self.walk_id} ({timezone.localtime(self.created_at, LONDON):%d %b %Y})"
+
+
+class SafetyRating(models.Model):
+    """How safe she feels walking in her area, 1–5, after a walk (the baseline is on her profile)."""
+
+    resident = models.ForeignKey(
+        Resident, null=True, on_delete=models.SET_NULL, related_name="safety_ratings"
+    )
+    walk = models.OneToOneField(
+        Walk, null=True, blank=True, on_delete=models.SET_NULL, related_name="safety_rating"
+    )
+    rating = models.PositiveSmallIntegerField()
+    comment = models.TextField("anything else", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="safety_rating_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 on {timezone.localtime(self.created_at, LONDON):%d %b %Y}"

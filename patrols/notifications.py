@@ -28,7 +28,13 @@ def channel_for(user: User) -> str:
 
 
 def record(
-    *, kind: str, recipient: User, walk: Walk | None = None, due_at: datetime | None = None, extra: str = ""
+    *,
+    kind: str,
+    recipient: User,
+    walk: Walk | None = None,
+    due_at: datetime | None = None,
+    extra: str = "",
+    concern=None,
 ) -> Notification:
     """Write one message to the outbox (once: a second call with the same key changes nothing)."""
     subject = f"walk:{walk.pk}:v{walk.version}" if walk is not None else "general"
@@ -39,6 +45,7 @@ def record(
             "kind": kind,
             "recipient": recipient,
             "walk": walk,
+            "concern": concern,
             "channel": channel_for(recipient),
             "due_at": due_at or timezone.now(),
         },
@@ -86,3 +93,28 @@ def walk_cancelled(walk: Walk, *, by: User | None) -> None:
     for user in _parties(walk):
         if user != by:
             record(kind=Kind.WALK_CANCELLED, recipient=user, walk=walk)
+
+
+def walk_completed(walk: Walk, *, now: datetime) -> None:
+    """After a walk: ask her how safe she feels (1 h later); nudge the officer if nothing is logged
+    after 12 h (the dispatcher re-checks that before sending)."""
+    record(
+        kind=Kind.FEEDBACK_REQUEST, recipient=walk.resident.user, walk=walk, due_at=now + timedelta(hours=1)
+    )
+    record(kind=Kind.CONCERN_NUDGE, recipient=walk.officer.user, walk=walk, due_at=now + timedelta(hours=12))
+
+
+def concern_resolved(concern, *, now: datetime) -> None:
+    """Ask her "is it fixed?"; once every concern from the walk is resolved, offer a repeat walk."""
+    walk = concern.walk
+    resident_user = walk.resident.user
+    # A concern can be resolved, reopened and resolved again: each resolution asks once.
+    record(
+        kind=Kind.CONCERN_RESOLVED,
+        recipient=resident_user,
+        walk=walk,
+        extra=f"concern:{concern.pk}:{concern.resolved_at:%Y%m%d%H%M%S}",
+        concern=concern,
+    )
+    if not walk.concerns.exclude(status__in=["resolved", "closed"]).exists():
+        record(kind=Kind.REPEAT_WALK_OFFER, recipient=resident_user, walk=walk)
