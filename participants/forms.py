@@ -33,8 +33,8 @@ class ResidentProfileForm(forms.ModelForm):
         label="UK mobile number",
         region="GB",
         required=False,
-        help_text="Only needed if you would like text messages, e.g. 07700 900123.",
-        error_messages={"invalid": "Enter a UK mobile number, like 07700 900123."},
+        help_text="Only needed if you would like text messages: 11 digits starting 07.",
+        error_messages={"invalid": "Enter a UK mobile number: 11 digits starting 07."},
     )
     baseline_safety = forms.TypedChoiceField(
         label="How safe do you feel walking in your area now?",
@@ -93,7 +93,9 @@ class ResidentProfileForm(forms.ModelForm):
     def clean_mobile(self):
         number = self.cleaned_data.get("mobile")
         if number and not str(number).startswith("+447"):
-            raise forms.ValidationError("Enter a UK mobile number (starting 07), like 07700 900123.")
+            raise forms.ValidationError(
+                "That is not a mobile number. Enter a UK mobile number: 11 digits starting 07."
+            )
         return number
 
     def clean(self):
