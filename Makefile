@@ -36,6 +36,12 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Issue 7 point 7: 10,000 due messages through the dispatcher with one Celery worker, to the file
+# backends; prints the time, messages per second and duplicates (must be 0). Needs a DATABASE_URL
+# server that may create a scratch database, or the embedded one that with-services starts.
+bench: install
+	scripts/with-services $(PY) bench/dispatch.py $(BENCH_ARGS)
+
 clean:
 	-$(PY) -m walkandtalk.localdb stop
 	rm -rf .data staticfiles

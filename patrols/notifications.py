@@ -7,14 +7,14 @@ cancelled when the walk moves. Sending is the dispatcher's job.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from participants.models import ContactChannel, User
+from participants.models import ContactChannel, Pairing, Resident, User
 
-from .models import Notification, Walk
+from .models import LONDON, Notification, Walk
 
 Kind = Notification.Kind
 
@@ -35,9 +35,15 @@ def record(
     due_at: datetime | None = None,
     extra: str = "",
     concern=None,
+    pairing: Pairing | None = None,
 ) -> Notification:
     """Write one message to the outbox (once: a second call with the same key changes nothing)."""
-    subject = f"walk:{walk.pk}:v{walk.version}" if walk is not None else "general"
+    if walk is not None:
+        subject = f"walk:{walk.pk}:v{walk.version}"
+    elif pairing is not None:
+        subject = f"pairing:{pairing.pk}"
+    else:
+        subject = "general"
     key = f"{subject}:{kind}{':' + extra if extra else ''}:user:{recipient.pk}"
     notification, _ = Notification.objects.get_or_create(
         idempotency_key=key,
@@ -46,6 +52,7 @@ def record(
             "recipient": recipient,
             "walk": walk,
             "concern": concern,
+            "pairing": pairing,
             "channel": channel_for(recipient),
             "due_at": due_at or timezone.now(),
         },
@@ -59,7 +66,9 @@ def _parties(walk: Walk) -> list[User]:
 
 def _reminders(walk: Walk, now: datetime) -> None:
     for hours in settings.REMINDER_HOURS_BEFORE:
-        due = walk.starts_at - timedelta(hours=hours)
+        # In UTC: on an aware London time, Python subtracts wall-clock hours, which is an hour out
+        # across a clock change. A reminder "24 h before" means 24 real hours.
+        due = walk.starts_at.astimezone(UTC) - timedelta(hours=hours)
         if due <= now:
             continue  # too late for this one: the confirmation has just gone
         for user in _parties(walk):
@@ -118,3 +127,44 @@ def concern_resolved(concern, *, now: datetime) -> None:
     )
     if not walk.concerns.exclude(status__in=["resolved", "closed"]).exists():
         record(kind=Kind.REPEAT_WALK_OFFER, recipient=resident_user, walk=walk)
+
+
+def day_plans(*, day: date, now: datetime) -> int:
+    """The officers' day plans: one to each officer with booked walks on this London day."""
+    start = datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
+    walks = Walk.objects.filter(
+        status=Walk.Status.BOOKED, starts_at__gte=start, starts_at__lt=start + timedelta(days=1)
+    )
+    officers = {walk.officer.user for walk in walks.select_related("officer__user")}
+    for user in officers:
+        record(kind=Kind.DAY_PLAN, recipient=user, extra=f"{day:%Y-%m-%d}", due_at=now)
+    return len(officers)
+
+
+# Pairing notices (participants/notices.py calls these inside the pairing's transaction).
+
+
+def waiting_list_joined(resident: Resident) -> None:
+    # Once per spell on the waiting list.
+    record(
+        kind=Kind.WAITING_LIST,
+        recipient=resident.user,
+        extra=f"since:{resident.waiting_since:%Y%m%d%H%M%S%f}",
+    )
+
+
+def paired(pairing: Pairing, *, after_waiting: bool) -> None:
+    record(
+        kind=Kind.PAIRED,
+        recipient=pairing.resident.user,
+        pairing=pairing,
+        extra="after_waiting" if after_waiting else "",
+    )
+
+
+def reassigned(pairing: Pairing) -> None:
+    record(kind=Kind.REASSIGNED, recipient=pairing.resident.user, pairing=pairing)
+
+
+def pairing_ended(pairing: Pairing) -> None:
+    record(kind=Kind.PAIRING_ENDED, recipient=pairing.resident.user, pairing=pairing)

@@ -26,6 +26,12 @@ CSRF_COOKIE_SECURE = False
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SMS_BACKEND = "patrols.sms.MemoryBackend"
+# Worker subprocesses started by tests/test_notifications_delivery.py write their emails to files
+# (each the test's own folder), optionally slowly, so a test can count what was sent.
+if os.environ.get("TEST_MAIL_DIR"):
+    EMAIL_BACKEND = "tests.backends.SlowFileEmailBackend"
+    EMAIL_FILE_PATH = os.environ["TEST_MAIL_DIR"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

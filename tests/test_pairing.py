@@ -11,6 +11,7 @@ from django.db import connection
 from participants import pairing
 from participants.models import Language, Pairing, Resident
 from tests.factories import OfficerFactory, ResidentFactory, sergeant_user, ward
+from tests.outbox import send_due
 
 pytestmark = pytest.mark.django_db
 
@@ -20,13 +21,15 @@ def paired_officer(resident: Resident):
     return current.officer if current else None
 
 
-def test_pairs_with_an_officer_who_covers_her_ward(django_capture_on_commit_callbacks):
+def test_pairs_with_an_officer_who_covers_her_ward():
     OfficerFactory(wards=[ward("Brixton North")])
     local = OfficerFactory(wards=[ward("Peckham")])
     resident = ResidentFactory(ward=ward("Peckham"))
 
-    with django_capture_on_commit_callbacks(execute=True):  # the email goes once the pairing commits
-        made = pairing.pair_resident(resident=resident)
+    made = pairing.pair_resident(resident=resident)
+    # the message is an outbox row of the pairing's transaction; the dispatcher sends it
+    assert made.notifications.get().kind == "paired"
+    send_due()
 
     assert made.officer == local
     assert made.start_reason == "Paired automatically"
@@ -72,13 +75,13 @@ def test_least_loaded_by_share_of_capacity_then_by_id():
     assert loads[large] == 2
 
 
-def test_full_officers_send_her_to_the_waiting_list_and_she_is_told(django_capture_on_commit_callbacks):
+def test_full_officers_send_her_to_the_waiting_list_and_she_is_told():
     officer = OfficerFactory(capacity=1)
     pairing.pair_resident(resident=ResidentFactory())
     resident = ResidentFactory()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        assert pairing.pair_resident(resident=resident) is None
+    assert pairing.pair_resident(resident=resident) is None
+    send_due()
 
     resident.refresh_from_db()
     assert resident.waiting_since is not None
@@ -95,16 +98,18 @@ def test_pairing_twice_changes_nothing():
     assert resident.pairings.count() == 1
 
 
-def test_waiting_list_moves_oldest_first_when_an_officer_gains_room(django_capture_on_commit_callbacks):
+def test_waiting_list_moves_oldest_first_when_an_officer_gains_room():
     officer = OfficerFactory(capacity=0)
     older, newer = ResidentFactory(), ResidentFactory()
     pairing.pair_resident(resident=older)
     pairing.pair_resident(resident=newer)
+    send_due()  # both are told they are waiting
+    mail.outbox.clear()
 
     officer.capacity = 1
     officer.save()
-    with django_capture_on_commit_callbacks(execute=True):
-        pairing.officer_changed(officer=officer)
+    pairing.officer_changed(officer=officer)
+    send_due()
 
     assert paired_officer(older) == officer
     assert paired_officer(newer) is None
@@ -126,7 +131,7 @@ def test_waiting_list_moves_when_an_officer_gains_a_ward():
     assert paired_officer(resident) == officer
 
 
-def test_sergeant_reassigns_with_a_reason_and_history_is_kept(django_capture_on_commit_callbacks):
+def test_sergeant_reassigns_with_a_reason_and_history_is_kept():
     sergeant = sergeant_user()
     first, second = OfficerFactory(), OfficerFactory()
     resident = ResidentFactory()
@@ -134,8 +139,8 @@ def test_sergeant_reassigns_with_a_reason_and_history_is_kept(django_capture_on_
     old = pairing.active_pairing(resident)
     target = second if old.officer == first else first
 
-    with django_capture_on_commit_callbacks(execute=True):
-        new = pairing.reassign_resident(resident=resident, officer=target, by=sergeant, reason="Shift change")
+    new = pairing.reassign_resident(resident=resident, officer=target, by=sergeant, reason="Shift change")
+    send_due()
 
     old.refresh_from_db()
     assert old.ended_at is not None and old.ended_by == sergeant and old.end_reason == "Shift change"
