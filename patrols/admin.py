@@ -12,8 +12,19 @@ from walkandtalk.admin import (
     SergeantTabularInline,
 )
 
-from . import booking
-from .models import AvailabilityException, AvailabilityWindow, Notification, Walk, WalkEvent
+from . import booking, concerns, dispatch
+from .models import (
+    AvailabilityException,
+    AvailabilityWindow,
+    Concern,
+    ConcernCategory,
+    ConcernUpdate,
+    Disclosure,
+    Notification,
+    SafetyRating,
+    Walk,
+    WalkEvent,
+)
 
 
 class AvailabilityWindowInline(SergeantTabularInline):
@@ -117,8 +128,114 @@ class AvailabilityExceptionAdmin(SergeantModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyModelAdmin):
-    list_display = ["kind", "recipient", "channel", "due_at", "status", "attempts", "sent_at"]
-    list_filter = ["status", "kind", "channel"]
+    list_display = ["kind", "recipient", "channel", "due_at", "status", "attempts", "sent_at", "last_error"]
+    list_filter = [
+        "status",
+        "kind",
+        "channel",
+        ("created_at", admin.DateFieldListFilter),
+        ("sent_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["recipient__email", "idempotency_key"]
     date_hierarchy = "due_at"
     list_select_related = ["recipient"]
+    actions = ["resend"]
+
+    @admin.action(description="Resend the selected failed messages")
+    def resend(self, request, queryset):
+        count = dispatch.resend(notifications=queryset)
+        skipped = queryset.count() - count
+        self.message_user(
+            request, f"{count} message(s) will be sent again within a minute.", messages.SUCCESS
+        )
+        if skipped:
+            self.message_user(
+                request, f"{skipped} message(s) had not failed, so were left alone.", messages.WARNING
+            )
+
+
+@admin.register(ConcernCategory)
+class ConcernCategoryAdmin(SergeantModelAdmin):
+    """The sergeant edits the list of categories officers choose from."""
+
+    list_display = ["name", "group", "position", "is_active", "colour"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["group", "is_active"]
+    search_fields = ["name"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # concerns refer to it: switch it off instead
+
+
+class ConcernUpdateInline(ReadOnlyTabularInline):
+    model = ConcernUpdate
+    fields = ["at", "by", "old_status", "new_status", "note"]
+    readonly_fields = fields
+
+
+@admin.register(Concern)
+class ConcernAdmin(SergeantModelAdmin):
+    list_display = ["category", "location_text", "ward", "severity", "status", "partner", "created_at"]
+    list_filter = ["status", "severity", "category", "partner", "ward__borough"]
+    search_fields = ["location_text", "action"]
+    date_hierarchy = "created_at"
+    list_select_related = ["category", "ward"]
+    readonly_fields = ["walk", "officer", "ward", "draft_key", "created_at", "updated_at", "resolved_at"]
+    inlines = [ConcernUpdateInline]
+    actions = ["mark_referred", "mark_resolved", "export_csv"]
+
+    def _move(self, request, queryset, status: str, note: str) -> None:
+        moved = 0
+        for concern in queryset:
+            try:
+                concerns.add_update(concern=concern, by=request.user, note=note, new_status=status)
+                moved += 1
+            except concerns.ConcernError as error:
+                self.message_user(request, f"{concern}: {error}", messages.WARNING)
+        if moved:
+            self.message_user(request, f"{moved} concern(s) marked {status}.", messages.SUCCESS)
+
+    @admin.action(description="Mark as referred")
+    def mark_referred(self, request, queryset):
+        self._move(request, queryset, Concern.Status.REFERRED, "Marked as referred by the sergeant")
+
+    @admin.action(description="Mark as resolved (the resident is asked if it is fixed)")
+    def mark_resolved(self, request, queryset):
+        self._move(request, queryset, Concern.Status.RESOLVED, "Marked as resolved by the sergeant")
+
+    @admin.action(description="Export the selected concerns for partners (CSV)")
+    def export_csv(self, request, queryset):
+        from walkandtalk.dashboard import csv_response
+
+        return csv_response(queryset.select_related("category", "ward__borough"), "concerns-selected.csv")
+
+
+@admin.register(Disclosure)
+class DisclosureAdmin(SergeantModelAdmin):
+    """Restricted: sergeants only (the whole admin is), and never exported."""
+
+    list_display = ["created_at", "officer", "referred_to", "reference"]
+    list_filter = ["officer"]
+    date_hierarchy = "created_at"
+    list_select_related = ["officer"]
+    readonly_fields = ["walk", "officer", "created_at"]
+
+    def has_add_permission(self, request):
+        return False  # recorded by the officer on the walk
+
+
+@admin.register(AvailabilityWindow)
+class AvailabilityWindowAdmin(SergeantModelAdmin):
+    list_display = ["officer", "weekday", "start_time", "end_time"]
+    list_filter = ["weekday", "officer"]
+    list_select_related = ["officer"]
+
+
+@admin.register(SafetyRating)
+class SafetyRatingAdmin(ReadOnlyModelAdmin):
+    """How safe residents feel after walks; written by residents only."""
+
+    list_display = ["created_at", "rating", "resident", "walk"]
+    list_filter = ["rating", "resident__ward__borough"]
+    date_hierarchy = "created_at"
+    list_select_related = ["resident", "walk"]

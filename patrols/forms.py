@@ -6,7 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.dateparse import parse_datetime
 
-from .models import LONDON, AvailabilityException, AvailabilityWindow
+from .models import LONDON, AvailabilityException, AvailabilityWindow, Concern, ConcernCategory
 
 # Greater London's bounding box: a pin outside it is a mis-tap, not a meeting point.
 LONDON_BOUNDS = {
@@ -169,3 +169,103 @@ class AvailabilityExceptionForm(forms.Form):
 
 def _london(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=LONDON)
+
+
+class ConcernForm(forms.Form):
+    """One short form for one thumb: where, what, how bad, when, what she said, what you will do."""
+
+    latitude = forms.DecimalField(max_digits=8, decimal_places=6, required=False, widget=forms.HiddenInput)
+    longitude = forms.DecimalField(max_digits=9, decimal_places=6, required=False, widget=forms.HiddenInput)
+    location_text = forms.CharField(
+        label="Street or landmark",
+        max_length=200,
+        required=False,
+        help_text="E.g. “alley between Rye Lane and Holly Grove”. Or use your location, or tap the map.",
+    )
+    category = forms.ModelChoiceField(
+        queryset=ConcernCategory.objects.filter(is_active=True),
+        label="What is it about?",
+        empty_label="Choose…",
+        error_messages={"required": "Choose what the concern is about."},
+    )
+    severity = forms.ChoiceField(
+        label="How bad?",
+        choices=Concern.Severity.choices,
+        widget=forms.RadioSelect,
+        initial=Concern.Severity.MEDIUM,
+    )
+    when_it_matters = forms.ChoiceField(label="When does it matter?", choices=Concern.When.choices)
+    resident_said = forms.CharField(
+        label="What she said", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    action = forms.CharField(
+        label="What you will do", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    partner = forms.ChoiceField(label="Refer to", choices=Concern.Partner.choices, required=False)
+    draft_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        check_in_london(self, "latitude", "longitude")
+        has_pin = cleaned.get("latitude") is not None and cleaned.get("longitude") is not None
+        if not has_pin and not cleaned.get("location_text") and not self.has_error("latitude"):
+            self.add_error(
+                "location_text",
+                "Give a location: use your location, tap the map, or type a street or landmark.",
+            )
+        return cleaned
+
+
+class ConcernUpdateForm(forms.Form):
+    note = forms.CharField(
+        label="What happened",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        help_text="E.g. “Reported to Lambeth highways, ref 1234”.",
+        error_messages={"required": "Write what happened."},
+    )
+    new_status = forms.ChoiceField(
+        label="Status now",
+        choices=[("", "No change"), *Concern.Status.choices],
+        required=False,
+    )
+    closed_reason = forms.CharField(
+        label="Reason for closing without a fix", max_length=300, required=False,
+        help_text="Only when closing.",
+    )  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("new_status") == Concern.Status.CLOSED
+            and not cleaned.get("closed_reason", "").strip()
+        ):
+            self.add_error("closed_reason", "Give the reason for closing it without a fix.")
+        return cleaned
+
+
+class DisclosureForm(forms.Form):
+    what_was_said = forms.CharField(
+        label="What she told you", widget=forms.Textarea(attrs={"rows": 4}), max_length=5000,
+        error_messages={"required": "Write what she told you, in her words where you can."},
+    )  # fmt: skip
+    referral_made = forms.CharField(
+        label="The referral you made", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+        error_messages={"required": "Write the referral you made."},
+    )  # fmt: skip
+    referred_to = forms.CharField(
+        label="Referred to",
+        max_length=200,
+        help_text="E.g. the MASH, Victim Support, CID",
+        error_messages={"required": "Who did you refer it to?"},
+    )
+    reference = forms.CharField(
+        label="Crime or referral reference (optional)", max_length=100, required=False
+    )
+
+
+class ConcernFilterForm(forms.Form):
+    category = forms.ModelChoiceField(
+        queryset=ConcernCategory.objects.all(), required=False, empty_label="All categories"
+    )
+    status = forms.ChoiceField(choices=[("", "All statuses"), *Concern.Status.choices], required=False)

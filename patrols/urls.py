@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import officer, resident, walk
+from .views import concerns, feedback, officer, resident, walk
 
 app_name = "patrols"
 
@@ -13,9 +13,27 @@ urlpatterns = [
     path("walks/<int:pk>/", walk.walk_detail, name="walk_detail"),
     path("walks/<int:pk>/invite.ics", walk.walk_invite_ics, name="walk_invite"),
     path("walks/<int:pk>/cancel/", walk.walk_cancel, name="walk_cancel"),
-    # officer
+    # officer (and the sergeant, for a walk's own actions)
+    path("today/", officer.today, name="today"),
+    path("walks/<int:pk>/start/", officer.walk_action, {"action": "start"}, name="walk_start"),
+    path("walks/<int:pk>/finish/", officer.walk_action, {"action": "finish"}, name="walk_finish"),
+    path("walks/<int:pk>/no-show/", officer.walk_action, {"action": "no_show"}, name="walk_no_show"),
+    path(
+        "walks/<int:pk>/nothing-to-log/",
+        officer.walk_action,
+        {"action": "nothing_to_log"},
+        name="walk_nothing_to_log",
+    ),
+    path("walks/<int:pk>/concerns/new/", concerns.concern_new, name="concern_new"),
+    path("walks/<int:pk>/disclosures/new/", concerns.disclosure_new, name="disclosure_new"),
+    path("concerns/", concerns.my_open_concerns, name="my_concerns"),
+    path("concerns/area/", concerns.area_concerns, name="area_concerns"),
+    path("concerns/<int:pk>/", concerns.concern_detail, name="concern_detail"),
     path("schedule/", officer.schedule, name="schedule"),
     path("availability/", officer.availability_page, name="availability"),
     path("availability/windows/<int:pk>/delete/", officer.window_delete, name="window_delete"),
     path("availability/changes/<int:pk>/delete/", officer.exception_delete, name="exception_delete"),
+    # resident, after a walk (links in her messages)
+    path("walks/<int:pk>/feedback/", feedback.walk_feedback, name="walk_feedback"),
+    path("concerns/<int:pk>/fixed/", feedback.concern_fixed, name="concern_fixed"),
 ]

@@ -36,7 +36,7 @@ def test_signed_in_people_land_on_their_own_page(client, resident_a, officer_a, 
     client.force_login(resident_a.user)
     assert client.get(reverse("home")).url == reverse("patrols:my_walks")
     client.force_login(officer_a.user)
-    assert client.get(reverse("home")).url == reverse("participants:my_residents")
+    assert client.get(reverse("home")).url == reverse("patrols:today")
     client.force_login(sergeant)
     assert client.get(reverse("home")).url == reverse("admin:index")
 

@@ -22,6 +22,29 @@ class SergeantAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         return is_sergeant(request)
 
+    def index(self, request, extra_context=None):
+        """The front page is the dashboard; the model lists stay one click away."""
+        from .dashboard import dashboard
+
+        return dashboard(request, {**self.each_context(request), "app_list": self.get_app_list(request)})
+
+    def get_urls(self):
+        from django.urls import path
+
+        from . import dashboard
+
+        extra = [
+            path("exports/concerns.csv", self.admin_view(dashboard.concerns_csv), name="export_concerns"),
+            path(
+                "reports/monthly/",
+                self.admin_view(
+                    lambda request: dashboard.monthly_report(request, self.each_context(request))
+                ),
+                name="monthly_report",
+            ),
+        ]
+        return extra + super().get_urls()
+
     def login(self, request, extra_context=None):
         # Sign-in goes through allauth: rate limits and the second factor apply to the admin too.
         return secure_admin_login(super().login)(request, extra_context)

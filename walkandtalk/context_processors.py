@@ -9,5 +9,7 @@ def site(request: HttpRequest) -> dict:
     return {
         "SCHEME_NAME": settings.SCHEME_NAME,
         "STATION_PHONE": settings.STATION_PHONE,
+        "MAP_TILE_URL": settings.MAP_TILE_URL,
+        "MAP_ATTRIBUTION": settings.MAP_ATTRIBUTION,
         "role": role_of(getattr(request, "user", None)),
     }

@@ -170,6 +170,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "walkandtalk.tasks.heartbeat", "schedule": crontab()},
+    # The outbox dispatcher: every minute, whatever is due (no ETA tasks: the row is the truth).
+    "dispatch-notifications": {"task": "patrols.tasks.dispatch_notifications", "schedule": crontab()},
+    # Officers' day plans, 07:00 London time (CELERY_TIMEZONE), on days they have walks.
+    "day-plans": {"task": "patrols.tasks.send_day_plans", "schedule": crontab(hour=7, minute=0)},
 }
 
 # --- Accounts (django-allauth) ------------------------------------------------------------------
@@ -226,6 +230,8 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),
+    ("vendor/leaflet.markercluster", NODE_MODULES / "leaflet.markercluster" / "dist"),
+    ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -242,6 +248,24 @@ EMAIL_URL = _required("EMAIL_URL", development_default="consolemail://")
 globals().update(env.email_url_config(EMAIL_URL))  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, ...
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Walk and Talk <no-reply@walkandtalk.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- SMS and the outbox dispatcher (patrols/dispatch.py, patrols/sms.py) -------------------------
+
+# A dotted path: patrols.sms.ConsoleBackend (default), patrols.sms.FileBackend (writes SMS_FILE_PATH),
+# patrols.sms.NotifyBackend (GOV.UK Notify, production).
+SMS_BACKEND = env.str("SMS_BACKEND", default="patrols.sms.ConsoleBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(DATA_DIR / "sms"))
+NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
+NOTIFY_SMS_TEMPLATE_ID = env.str("NOTIFY_SMS_TEMPLATE_ID", default="")
+if SMS_BACKEND == "patrols.sms.NotifyBackend" and not (NOTIFY_API_KEY and NOTIFY_SMS_TEMPLATE_ID):
+    raise ImproperlyConfigured("The Notify SMS backend needs NOTIFY_API_KEY and NOTIFY_SMS_TEMPLATE_ID.")
+# Messages claimed per batch; a try that fails waits NOTIFICATION_RETRY_SECONDS, doubling each time,
+# and after NOTIFICATION_MAX_ATTEMPTS the message is marked failed for the sergeant to see.
+NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=100)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+NOTIFICATION_RETRY_SECONDS = env.int("NOTIFICATION_RETRY_SECONDS", default=60)
+# A message claimed but not finished after this long (its worker died) is claimed again.
+NOTIFICATION_RECLAIM_AFTER_SECONDS = env.int("NOTIFICATION_RECLAIM_AFTER_SECONDS", default=300)
 
 # --- Security -----------------------------------------------------------------------------------
 

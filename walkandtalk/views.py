@@ -11,7 +11,7 @@ from .tasks import HEARTBEAT_KEY
 
 LANDING_PAGES = {
     RESIDENT: "patrols:my_walks",
-    OFFICER: "participants:my_residents",
+    OFFICER: "patrols:today",
     SERGEANT: "admin:index",
 }
 

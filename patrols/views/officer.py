@@ -1,4 +1,4 @@
-"""An officer's pages: her schedule by day and her availability."""
+"""An officer's pages: today's walks, running a walk, her schedule by day and her availability."""
 
 from __future__ import annotations
 
@@ -6,17 +6,78 @@ from datetime import timedelta
 from itertools import groupby
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from participants.access import officer_of, role_required
-from participants.roles import OFFICER
+from participants.roles import OFFICER, SERGEANT
 
 from .. import availability
+from .. import walks as walk_life
+from ..access import walk_for
 from ..forms import AvailabilityExceptionForm, AvailabilityWindowForm
 from ..models import LONDON, AvailabilityException, AvailabilityWindow, Walk
+
+
+@role_required(OFFICER)
+@require_GET
+def today(request: HttpRequest) -> HttpResponse:
+    """Officer's landing page, for a phone: today's and tomorrow's walks in order, with what to do next."""
+    officer = officer_of(request)
+    start = timezone.localtime(timezone.now(), LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
+    walks = (
+        Walk.objects.visible_to(request.user)
+        .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=2))
+        .exclude(status=Walk.Status.CANCELLED)
+        .select_related("resident__ward")
+        .annotate(concern_count=Count("concerns"))
+        .order_by("starts_at")
+    )
+    days = [(day, list(group)) for day, group in groupby(walks, key=lambda w: w.local_start.date())]
+    now = timezone.now()
+    context = {
+        "officer": officer,
+        "days": days,
+        "today": start.date(),
+        "now": now,
+        "start_limit": now + walk_life.START_EARLY,  # "Start walk" shows from an hour before
+    }
+    return render(request, "patrols/today.html", context)
+
+
+WALK_ACTIONS = {
+    "start": (walk_life.start_walk, "Walk started. Log each place she points out as you go."),
+    "finish": (walk_life.finish_walk, "Walk finished. Thank you."),
+    "no_show": (walk_life.mark_no_show, "Marked as a no-show."),
+    "nothing_to_log": (walk_life.mark_nothing_to_log, "Noted: nothing to log on this walk."),
+}
+
+
+@role_required(OFFICER, SERGEANT)
+@require_POST
+def walk_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Start, finish, no-show, nothing to log: the walk's officer (or the sergeant), POST only."""
+    walk = walk_for(request, pk)
+    if action not in WALK_ACTIONS:
+        raise Http404
+    change, done = WALK_ACTIONS[action]
+    try:
+        change(walk=walk, by=request.user)
+    except walk_life.WalkError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("patrols:walk_detail", args=[walk.pk])
+    return redirect(target)
 
 
 @role_required(OFFICER)

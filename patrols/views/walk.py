@@ -14,7 +14,7 @@ from .. import booking
 from ..access import walk_for
 from ..calendar import walk_invite
 from ..forms import CancelForm
-from ..models import Walk
+from ..models import Disclosure, Walk
 
 EVERYONE = (RESIDENT, OFFICER, SERGEANT)
 
@@ -24,12 +24,15 @@ EVERYONE = (RESIDENT, OFFICER, SERGEANT)
 def walk_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Her own walk for a resident, her own walks for an officer, any walk for the sergeant."""
     walk = walk_for(request, pk)
-    events = walk.events.select_related("by").order_by("at", "pk")
-    return render(
-        request,
-        "patrols/walk_detail.html",
-        {"walk": walk, "events": events, "can_change": walk.status == Walk.Status.BOOKED},
-    )
+    context = {
+        "walk": walk,
+        "events": walk.events.select_related("by").order_by("at", "pk"),
+        "can_change": walk.status == Walk.Status.BOOKED,
+        "concerns": walk.concerns.select_related("category").order_by("created_at", "pk"),
+        # Restricted: only her officer and the sergeant ever get these; a resident's page never does.
+        "disclosures": Disclosure.objects.visible_to(request.user).filter(walk=walk),
+    }
+    return render(request, "patrols/walk_detail.html", context)
 
 
 @role_required(*EVERYONE)

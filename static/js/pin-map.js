@@ -1,34 +1,64 @@
-/* Walk and Talk: an optional map pin for a meeting point (Leaflet). Without JavaScript the form
-   still works: the pin is optional and the place's name is what matters. */
+/* Walk and Talk: an optional map pin (Leaflet) for a meeting point or a concern's place, and an
+   optional "use my location" button. Without JavaScript the forms still work: the place in words
+   is always an alternative. Markup: <div class="pin-map" data-tile-url data-attribution
+   data-lat-field data-lng-field data-status data-clear data-locate> */
 (function () {
   "use strict";
-  var element = document.getElementById("meeting-map");
-  if (!element || typeof L === "undefined") { return; }
-  var lat = document.getElementById(element.dataset.latField);
-  var lng = document.getElementById(element.dataset.lngField);
-  var status = document.getElementById("map-status");
-  var clear = document.getElementById("map-clear");
-  var centre = [51.4700, -0.0950]; // between Southwark and Lambeth
-  var map = L.map(element, { scrollWheelZoom: false }).setView(centre, 13);
-  L.tileLayer(element.dataset.tileUrl, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
-  var marker = null;
+  document.querySelectorAll(".pin-map").forEach(function (element) {
+    if (typeof L === "undefined") { return; }
+    var lat = document.getElementById(element.dataset.latField);
+    var lng = document.getElementById(element.dataset.lngField);
+    var status = document.getElementById(element.dataset.status);
+    var clear = document.getElementById(element.dataset.clear);
+    var locate = element.dataset.locate ? document.getElementById(element.dataset.locate) : null;
+    var emptyText = status.dataset.empty || "No pin yet.";
+    var centre = [51.4700, -0.0950]; // between Southwark and Lambeth
+    var map = L.map(element, { scrollWheelZoom: false }).setView(centre, 13);
+    L.tileLayer(element.dataset.tileUrl, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
+    var marker = null;
 
-  function place(latlng) {
-    if (marker) { marker.setLatLng(latlng); } else { marker = L.marker(latlng, { keyboard: false }).addTo(map); }
-    lat.value = latlng.lat.toFixed(6);
-    lng.value = latlng.lng.toFixed(6);
-    status.textContent = "Pin placed.";
-  }
+    function show(text) { status.textContent = text; }
 
-  if (lat.value && lng.value) {
-    var saved = L.latLng(parseFloat(lat.value), parseFloat(lng.value));
-    place(saved);
-    map.setView(saved, 16);
-  }
-  map.on("click", function (event) { place(event.latlng); });
-  clear.addEventListener("click", function () {
-    if (marker) { map.removeLayer(marker); marker = null; }
-    lat.value = ""; lng.value = "";
-    status.textContent = "No pin yet: tap the map to place one.";
+    function place(latlng, text) {
+      if (marker) { marker.setLatLng(latlng); } else { marker = L.marker(latlng, { keyboard: false }).addTo(map); }
+      lat.value = latlng.lat.toFixed(6);
+      lng.value = latlng.lng.toFixed(6);
+      lat.dispatchEvent(new Event("change", { bubbles: true }));
+      show(text || "Pin placed.");
+    }
+
+    function reset() {
+      if (marker) { map.removeLayer(marker); marker = null; }
+      lat.value = ""; lng.value = "";
+      lat.dispatchEvent(new Event("change", { bubbles: true }));
+      show(emptyText);
+    }
+
+    function restore() {
+      if (lat.value && lng.value) {
+        var saved = L.latLng(parseFloat(lat.value), parseFloat(lng.value));
+        place(saved);
+        map.setView(saved, 16);
+      }
+    }
+
+    restore();
+    // A draft restored from the phone's storage fills the fields after load: follow it.
+    lat.addEventListener("draft-restored", restore);
+    map.on("click", function (event) { place(event.latlng); });
+    if (clear) { clear.addEventListener("click", reset); }
+    if (locate) {
+      if (!("geolocation" in navigator)) { locate.hidden = true; return; }
+      locate.addEventListener("click", function () {
+        show("Finding your location…");
+        navigator.geolocation.getCurrentPosition(function (position) {
+          var here = L.latLng(position.coords.latitude, position.coords.longitude);
+          place(here, "Using your location (within about " + Math.round(position.coords.accuracy) + " m).");
+          map.setView(here, 17);
+        }, function () {
+          show("Your location isn’t available. Tap the map or type a street instead.");
+        }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+      });
+    }
   });
 })();

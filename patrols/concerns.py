@@ -1,0 +1,183 @@
+"""Concerns logged on walks, their follow-ups, and safeguarding disclosures (PRODUCT.md: A concern,
+A disclosure is not a concern, Closing the loop)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from participants.models import User
+from participants.roles import OFFICER, SERGEANT, role_of
+
+from . import notifications
+from .models import Concern, ConcernCategory, ConcernUpdate, Disclosure, Walk
+from .walks import WalkError, check_runs_walk
+
+LOGGABLE = (Walk.Status.IN_PROGRESS, Walk.Status.COMPLETED)
+MICRODEGREE = Decimal("0.000001")
+
+
+class ConcernError(Exception):
+    """A concern change that cannot be made; the message is fit to show the officer."""
+
+
+def _check_loggable(walk: Walk, by: User) -> None:
+    try:
+        check_runs_walk(walk, by)
+    except WalkError as error:
+        raise ConcernError(str(error)) from None
+    if walk.status not in LOGGABLE:
+        raise ConcernError("Concerns are logged on a walk that has started or finished.")
+
+
+def log_concern(
+    *,
+    walk: Walk,
+    by: User,
+    category: ConcernCategory,
+    severity: str,
+    when_it_matters: str,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    location_text: str = "",
+    resident_said: str = "",
+    action: str = "",
+    partner: str = "",
+    draft_key: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> tuple[Concern, bool]:
+    """Log a concern on a walk. Returns it and whether it is new.
+
+    The same draft sent again (her phone retried after losing signal) returns the concern it made
+    the first time: one draft, one concern.
+    """
+    _check_loggable(walk, by)
+    latitude, longitude = _coordinate(latitude), _coordinate(longitude)
+    if draft_key is not None:
+        existing = Concern.objects.filter(draft_key=draft_key).first()
+        if existing is not None:
+            return _same_draft(existing, walk)
+    concern = Concern(
+        walk=walk,
+        officer=walk.officer,
+        ward=walk.resident.ward,
+        category=category,
+        severity=severity,
+        when_it_matters=when_it_matters,
+        latitude=latitude,
+        longitude=longitude,
+        location_text=location_text.strip(),
+        resident_said=resident_said.strip(),
+        action=action.strip(),
+        partner=partner,
+        draft_key=draft_key,
+        created_at=now or timezone.now(),
+    )
+    try:
+        concern.full_clean(validate_unique=False)
+    except ValidationError as error:
+        raise ConcernError(" ".join(error.messages)) from None
+    try:
+        with transaction.atomic():
+            concern.save()
+    except IntegrityError:
+        # Two sends of one draft raced each other: the other one saved it.
+        existing = Concern.objects.filter(draft_key=draft_key).first()
+        if existing is None:
+            raise
+        return _same_draft(existing, walk)
+    return concern, True
+
+
+def _coordinate(value: Decimal | float | None) -> Decimal | None:
+    """Six decimal places (about 10 cm), whatever number type the caller had."""
+    return None if value is None else Decimal(str(value)).quantize(MICRODEGREE)
+
+
+def _same_draft(existing: Concern, walk: Walk) -> tuple[Concern, bool]:
+    if existing.walk_id != walk.pk:
+        raise ConcernError("This draft was already saved on another walk.")
+    return existing, False
+
+
+def check_follows_up(concern: Concern, by: User) -> None:
+    """The officer who logged it, or the sergeant."""
+    role = role_of(by)
+    if not (role == SERGEANT or (role == OFFICER and concern.officer.user_id == by.pk)):
+        raise ConcernError("Only the officer who logged this concern can update it.")
+
+
+def add_update(
+    *,
+    concern: Concern,
+    by: User,
+    note: str,
+    new_status: str = "",
+    closed_reason: str = "",
+    now: datetime | None = None,
+) -> ConcernUpdate:
+    """A dated follow-up, optionally changing the status (open → referred → resolved, or closed)."""
+    now = now or timezone.now()
+    check_follows_up(concern, by)
+    note = note.strip()
+    if not note:
+        raise ConcernError("Write what happened, e.g. “reported to Lambeth highways, ref 1234”.")
+    with transaction.atomic():
+        concern = (
+            Concern.objects.select_for_update().select_related("walk__resident__user").get(pk=concern.pk)
+        )
+        old_status = concern.status
+        if new_status and new_status != old_status:
+            if not concern.can_become(new_status):
+                raise ConcernError(
+                    f"A concern that is {concern.get_status_display().lower()} can’t become "
+                    f"{Concern.Status(new_status).label.lower()}."
+                )
+            if new_status == Concern.Status.CLOSED and not closed_reason.strip():
+                raise ConcernError("Give the reason for closing it without a fix.")
+            concern.status = new_status
+            concern.closed_reason = closed_reason.strip() if new_status == Concern.Status.CLOSED else ""
+            concern.resolved_at = now if new_status == Concern.Status.RESOLVED else None
+            concern.save(update_fields=["status", "closed_reason", "resolved_at", "updated_at"])
+        else:
+            new_status = ""
+        update = ConcernUpdate.objects.create(
+            concern=concern,
+            by=by,
+            at=now,
+            note=note,
+            old_status=old_status if new_status else "",
+            new_status=new_status,
+        )
+        if new_status == Concern.Status.RESOLVED:
+            notifications.concern_resolved(concern, now=now)
+    return update
+
+
+def record_disclosure(
+    *, walk: Walk, by: User, what_was_said: str, referral_made: str, referred_to: str, reference: str = ""
+) -> Disclosure:
+    """A safeguarding disclosure on the walk: restricted to her officer and the sergeant."""
+    try:
+        check_runs_walk(walk, by)
+    except WalkError as error:
+        raise ConcernError(str(error)) from None
+    disclosure = Disclosure(
+        walk=walk,
+        officer=walk.officer,
+        what_was_said=what_was_said.strip(),
+        referral_made=referral_made.strip(),
+        referred_to=referred_to.strip(),
+        reference=reference.strip(),
+    )
+    try:
+        disclosure.full_clean()
+    except ValidationError as error:
+        raise ConcernError(" ".join(error.messages)) from None
+    disclosure.save()
+    return disclosure

@@ -1,0 +1,159 @@
+"""Concerns: logging them on a walk (also from a phone that lost signal), following them up, the
+officer's open list and her area's anonymised view; safeguarding disclosures."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from participants.access import officer_of, role_required
+from participants.roles import OFFICER, SERGEANT
+
+from .. import concerns as concern_service
+from ..access import concern_for, walk_for
+from ..forms import ConcernFilterForm, ConcernForm, ConcernUpdateForm, DisclosureForm
+from ..models import Concern
+
+STAFF = (OFFICER, SERGEANT)
+PAGE_SIZE = 25
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    """The phone's draft sender asks for JSON; a plain form post (no JavaScript) gets pages."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@role_required(*STAFF)
+@require_http_methods(["GET", "POST"])
+def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Log a concern on a walk: its officer (or the sergeant), during or after the walk."""
+    walk = walk_for(request, pk)
+    form = ConcernForm(request.POST or None, initial={"draft_key": uuid.uuid4()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            concern, created = concern_service.log_concern(walk=walk, by=request.user, **data)
+        except concern_service.ConcernError as error:
+            form.add_error(None, str(error))
+        else:
+            done = reverse("patrols:walk_detail", args=[walk.pk])
+            if created:
+                messages.success(
+                    request, f"Concern logged: {concern.category}. Log another, or finish the walk."
+                )
+            if _wants_json(request):
+                return JsonResponse({"ok": True, "concern": concern.pk, "created": created, "next": done})
+            return redirect(done)
+    if request.method == "POST" and _wants_json(request):
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        return JsonResponse({"ok": False, "errors": errors}, status=400)
+    context = {
+        "walk": walk,
+        "form": form,
+        "map_tile_url": settings.MAP_TILE_URL,
+        "map_attribution": settings.MAP_ATTRIBUTION,
+    }
+    return render(request, "patrols/concern_form.html", context)
+
+
+@role_required(*STAFF)
+@require_http_methods(["GET", "POST"])
+def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A concern and its follow-ups: the officer who logged it (or the sergeant) adds updates here."""
+    concern = concern_for(request, pk)
+    form = ConcernUpdateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            concern_service.add_update(concern=concern, by=request.user, **form.cleaned_data)
+        except concern_service.ConcernError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Update added.")
+            return redirect("patrols:concern_detail", pk=concern.pk)
+    updates = concern.updates.select_related("by")
+    return render(
+        request, "patrols/concern_detail.html", {"concern": concern, "updates": updates, "form": form}
+    )
+
+
+@role_required(OFFICER)
+@require_GET
+def my_open_concerns(request: HttpRequest) -> HttpResponse:
+    """Officer: the concerns she logged that are still open or referred, oldest first."""
+    concerns = (
+        Concern.objects.visible_to(request.user)
+        .unresolved()
+        .select_related("category", "ward")
+        .order_by("created_at", "pk")
+    )
+    page = Paginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "patrols/my_concerns.html", {"page": page})
+
+
+@role_required(OFFICER)
+@require_GET
+def area_concerns(request: HttpRequest) -> HttpResponse:
+    """Officer: concerns from every walk in her wards, anonymised — no resident's name or details."""
+    officer = officer_of(request)
+    filters = ConcernFilterForm(request.GET or None)
+    concerns = (
+        Concern.objects.in_wards_of(officer).select_related("category", "ward").order_by("-created_at", "-pk")
+    )
+    if filters.is_valid():
+        if filters.cleaned_data["category"]:
+            concerns = concerns.filter(category=filters.cleaned_data["category"])
+        if filters.cleaned_data["status"]:
+            concerns = concerns.filter(status=filters.cleaned_data["status"])
+    # Only what a map marker needs: never the walk, the resident or what she said.
+    points = [
+        {
+            "lat": float(c["latitude"]),
+            "lng": float(c["longitude"]),
+            "category": c["category__name"],
+            "colour": c["category__colour"],
+            "status": Concern.Status(c["status"]).label,
+        }
+        for c in concerns.filter(latitude__isnull=False).values(
+            "latitude", "longitude", "category__name", "category__colour", "status"
+        )[:2000]
+    ]
+    page = Paginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filters": filters,
+        "points": points,
+        "map_tile_url": settings.MAP_TILE_URL,
+        "map_attribution": settings.MAP_ATTRIBUTION,
+        "query": _query_without_page(request),
+    }
+    return render(request, "patrols/area_concerns.html", context)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@role_required(*STAFF)
+@require_http_methods(["GET", "POST"])
+def disclosure_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a safeguarding disclosure on the walk. Restricted: her officer and the sergeant only."""
+    walk = walk_for(request, pk)
+    form = DisclosureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            concern_service.record_disclosure(walk=walk, by=request.user, **form.cleaned_data)
+        except concern_service.ConcernError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Disclosure recorded. Only you and the sergeant can see it.")
+            return redirect("patrols:walk_detail", pk=walk.pk)
+    return render(request, "patrols/disclosure_form.html", {"walk": walk, "form": form})

@@ -1,0 +1,93 @@
+"""A walk's life on the day: start, finish, no-show, "nothing to log" (PRODUCT.md: a walk's life).
+
+Only the walk's officer or the sergeant may do these, and only the allowed transitions happen
+(Walk.TRANSITIONS): a completed walk cannot be started again, a cancelled one cannot be finished.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from participants.models import User
+from participants.roles import OFFICER, SERGEANT, role_of
+
+from . import notifications
+from .models import LONDON, Walk, WalkEvent
+
+# She may start a walk a little before its time (they met early), never days before.
+START_EARLY = timedelta(minutes=60)
+
+
+class WalkError(Exception):
+    """A change to a walk that cannot be made; the message is fit to show the officer."""
+
+
+def check_runs_walk(walk: Walk, by: User) -> None:
+    """Only the walk's own officer, or the sergeant, runs a walk and logs against it."""
+    role = role_of(by)
+    if not (role == SERGEANT or (role == OFFICER and walk.officer.user_id == by.pk)):
+        raise WalkError("Only the walk’s officer can do that.")
+
+
+def _change(walk: Walk, *, by: User, to: str, event: str, now: datetime, **fields) -> Walk:
+    check_runs_walk(walk, by)
+    with transaction.atomic():
+        walk = (
+            Walk.objects.select_for_update().select_related("resident__user", "officer__user").get(pk=walk.pk)
+        )
+        if not walk.can_become(to):
+            raise WalkError(
+                f"This walk is {walk.get_status_display().lower()}, so it can’t be "
+                f"{Walk.Status(to).label.lower()} now."
+            )
+        walk.status = to
+        for name, value in fields.items():
+            setattr(walk, name, value)
+        walk.full_clean()
+        walk.save()
+        WalkEvent.objects.create(walk=walk, kind=event, by=by, at=now)
+        if to == Walk.Status.COMPLETED:
+            notifications.walk_completed(walk, now=now)
+        if to == Walk.Status.NO_SHOW:
+            notifications.cancel_pending(walk)
+    return walk
+
+
+def start_walk(*, walk: Walk, by: User, now: datetime | None = None) -> Walk:
+    now = now or timezone.now()
+    if now < walk.starts_at - START_EARLY:
+        opens = timezone.localtime(walk.starts_at - START_EARLY, LONDON)
+        raise WalkError(f"You can start this walk from {opens:%H:%M} on {opens:%A %-d %B}.")
+    return _change(
+        walk, by=by, to=Walk.Status.IN_PROGRESS, event=WalkEvent.Kind.STARTED, now=now, started_at=now
+    )
+
+
+def finish_walk(*, walk: Walk, by: User, now: datetime | None = None) -> Walk:
+    now = now or timezone.now()
+    return _change(
+        walk, by=by, to=Walk.Status.COMPLETED, event=WalkEvent.Kind.COMPLETED, now=now, finished_at=now
+    )
+
+
+def mark_no_show(*, walk: Walk, by: User, now: datetime | None = None) -> Walk:
+    now = now or timezone.now()
+    if now < walk.starts_at:
+        raise WalkError("You can mark a no-show once the walk’s start time has passed.")
+    return _change(walk, by=by, to=Walk.Status.NO_SHOW, event=WalkEvent.Kind.NO_SHOW, now=now)
+
+
+def mark_nothing_to_log(*, walk: Walk, by: User, now: datetime | None = None) -> Walk:
+    """The officer says the walk raised no concerns, so she is not nudged to log them."""
+    now = now or timezone.now()
+    check_runs_walk(walk, by)
+    if walk.status != Walk.Status.COMPLETED:
+        raise WalkError("You can say there is nothing to log once the walk is finished.")
+    if walk.concerns.exists():
+        raise WalkError("This walk already has concerns logged.")
+    Walk.objects.filter(pk=walk.pk, nothing_to_log_at__isnull=True).update(nothing_to_log_at=now)
+    walk.refresh_from_db()
+    return walk

@@ -1,0 +1,197 @@
+"""The sergeant's dashboard (the admin's front page), the partners' CSV export and the monthly report.
+
+Sergeants only: every view here is wrapped by the admin site's ``admin_view`` (see admin.py)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+from django import forms
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from participants.models import Borough, Ward
+from patrols import stats
+from patrols.models import LONDON, Concern
+
+CSV_COLUMNS = [
+    "category",
+    "location",
+    "latitude",
+    "longitude",
+    "ward",
+    "borough",
+    "severity",
+    "when it matters",
+    "status",
+    "logged on",
+    "resolved on",
+    "action",
+    "partner",
+]
+
+
+class DashboardFilterForm(forms.Form):
+    start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    borough = forms.ModelChoiceField(
+        queryset=Borough.objects.all(), required=False, empty_label="All boroughs"
+    )
+    ward = forms.ModelChoiceField(
+        queryset=Ward.objects.select_related("borough"), required=False, empty_label="All wards"
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The end date must be on or after the start date.")
+        if start and end and (end - start).days > 366 * 3:
+            self.add_error("start", "Choose a period of three years or less.")
+        ward, borough = cleaned.get("ward"), cleaned.get("borough")
+        if ward and borough and ward.borough_id != borough.pk:
+            self.add_error("ward", f"{ward.name} is not in {borough.name}.")
+        return cleaned
+
+    def scope(self) -> stats.Scope:
+        """The scope asked for; the default (the last 28 days, everywhere) for anything missing or invalid."""
+        default = stats.Scope.default()
+        if not self.is_bound or not self.is_valid():
+            return default
+        data = self.cleaned_data
+        start = data.get("start") or (
+            data["end"] - timedelta(days=27) if data.get("end") else default.first_day
+        )
+        end = data.get("end") or max(start, default.last_day)
+        return stats.Scope(first_day=start, last_day=end, borough=data.get("borough"), ward=data.get("ward"))
+
+
+def dashboard(request: HttpRequest, extra_context: dict) -> TemplateResponse:
+    """Sergeants: the whole scheme at a glance for a period and an area."""
+    form = DashboardFilterForm(request.GET or None)
+    scope = form.scope()
+    context = {
+        **extra_context,
+        "title": "Scheme dashboard",
+        "form": form,
+        "scope": scope,
+        "query": request.GET.urlencode(),
+        "headline": stats.headline(scope),
+        "safe": stats.feeling_safe(scope),
+        "weeks": stats.weekly_trends(scope),
+        "by_category": stats.concerns_by(scope, "category", "category__name"),
+        "by_ward": stats.concerns_by(scope, "ward", "ward__name"),
+        "points": stats.map_points(scope),
+        "actions": stats.open_actions(scope),
+        "workload": stats.officer_workload(scope),
+        "waiting": stats.waiting_list(scope),
+        "failed_messages": stats.failed_messages(),
+        "statuses": Concern.Status.choices,
+    }
+    return TemplateResponse(request, "admin/dashboard.html", context)
+
+
+def concern_rows(concerns):
+    """The partners' columns only: no resident, no officer notes about her, no disclosures."""
+    for concern in concerns.iterator(chunk_size=2000):
+        yield [
+            concern.category.name,
+            concern.location_text,
+            concern.latitude if concern.latitude is not None else "",
+            concern.longitude if concern.longitude is not None else "",
+            concern.ward.name,
+            concern.ward.borough.name,
+            concern.get_severity_display(),
+            concern.get_when_it_matters_display(),
+            concern.get_status_display(),
+            timezone.localtime(concern.created_at, LONDON).date().isoformat(),
+            timezone.localtime(concern.resolved_at, LONDON).date().isoformat() if concern.resolved_at else "",
+            concern.action,
+            concern.get_partner_display() if concern.partner else "",
+        ]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_response(concerns, filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(CSV_COLUMNS)
+        for row in concern_rows(concerns):
+            yield writer.writerow([_safe_cell(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _safe_cell(value) -> str:
+    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def scoped_concerns(scope: stats.Scope):
+    return (
+        Concern.objects.filter(scope.area("ward"), scope.during("created_at"))
+        .select_related("category", "ward__borough")
+        .order_by("created_at", "pk")
+    )
+
+
+def concerns_csv(request: HttpRequest) -> HttpResponse:
+    """Sergeants: concerns for partners as CSV, filtered as the dashboard is."""
+    scope = DashboardFilterForm(request.GET or None).scope()
+    area = scope.ward.name if scope.ward else scope.borough.name if scope.borough else "all"
+    filename = f"concerns-{area}-{scope.first_day}-{scope.last_day}.csv".replace(" ", "-").replace("&", "and")
+    return csv_response(scoped_concerns(scope), filename)
+
+
+class MonthlyReportForm(forms.Form):
+    borough = forms.ModelChoiceField(queryset=Borough.objects.all(), empty_label=None)
+    month = forms.DateField(
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        error_messages={"invalid": "Enter a month like 2026-11."},
+    )
+
+
+def monthly_report(request: HttpRequest, extra_context: dict) -> TemplateResponse:
+    """Sergeants: a printable monthly report for one borough — figures, charts, top places of concern."""
+    today = timezone.localdate(timezone.now(), LONDON)
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    form = MonthlyReportForm(
+        request.GET or None, initial={"month": last_month, "borough": Borough.objects.first()}
+    )
+    context = {**extra_context, "title": "Monthly report", "form": form}
+    if form.is_bound and form.is_valid():
+        first = form.cleaned_data["month"].replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        scope = stats.Scope(first_day=first, last_day=last, borough=form.cleaned_data["borough"])
+        context.update(
+            {
+                "scope": scope,
+                "month": first,
+                "headline": stats.headline(scope),
+                "safe": stats.feeling_safe(scope),
+                "weeks": stats.weekly_trends(scope),
+                "by_category": stats.concerns_by(scope, "category", "category__name"),
+                "top_places": stats.top_places(scope),
+                "actions": stats.open_actions(scope),
+            }
+        )
+    return TemplateResponse(request, "admin/monthly_report.html", context)
