@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test install lint format audit bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,11 +36,23 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Issue 7 point 7: 10,000 due messages through the dispatcher with one Celery worker, to the file
-# backends; prints the time, messages per second and duplicates (must be 0). Needs a DATABASE_URL
-# server that may create a scratch database, or the embedded one that with-services starts.
+# Issue 9 point 8: known vulnerabilities in every pinned package (runtime and development), from the
+# PyPI advisory data. --strict: a package that could not be checked fails the audit, never passes it
+# silently (every package "not found" means the advisory service could not be reached).
+audit: install
+	$(VENV)/bin/pip-audit --strict --progress-spinner off -r requirements-dev.txt || { \
+		echo "make audit FAILED: a pinned package has a known vulnerability, or it could not be checked." >&2; \
+		exit 1; }
+
+# Issue 10: seeds (once, then reuses) the London-scale data set in a database of its own
+# (<name>_bench_london), serves it with gunicorn as in production and drives every page at 1 and 8
+# users; then the dispatcher bench of issue 7 (10,000 messages, duplicates must be 0). Prints one
+# table, writes bench/results/<time>-<scale>.json. BENCH_SCALE=pilot for the two-borough size;
+# BENCH_ARGS for more (e.g. --fresh, --duration 5). Needs a DATABASE_URL server that may create
+# databases, or the embedded one that with-services starts.
+BENCH_SCALE ?= london
 bench: install
-	scripts/with-services $(PY) bench/dispatch.py $(BENCH_ARGS)
+	scripts/with-services $(PY) bench/web.py --scale $(BENCH_SCALE) $(BENCH_ARGS)
 
 clean:
 	-$(PY) -m walkandtalk.localdb stop

@@ -15,7 +15,17 @@ from walkandtalk.admin import (
 )
 
 from . import pairing
-from .models import Borough, Officer, Pairing, Resident, User, WaitingResident, Ward
+from .audit import record_event
+from .models import (
+    AuditEvent,
+    Borough,
+    Officer,
+    Pairing,
+    Resident,
+    User,
+    WaitingResident,
+    Ward,
+)
 
 
 @admin.register(User)
@@ -117,6 +127,24 @@ class EndPairingForm(forms.Form):
     reason = forms.CharField(max_length=200, help_text="Kept in the pairing history.")
 
 
+class AuditedResidentViewMixin:
+    """Opening a resident's record in the admin is written to the audit log."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # A missing record redirects (302); a saved change is logged by the audit signals.
+        if request.method == "GET" and response.status_code == 200:
+            record_event(
+                actor=request.user,
+                action=AuditEvent.Action.VIEWED,
+                object_type="participants.resident",
+                object_id=object_id,
+                request=request,
+                detail="admin: resident record",
+            )
+        return response
+
+
 class CurrentOfficerMixin:
     def get_queryset(self, request):
         current = Pairing.objects.filter(resident=OuterRef("pk"), ended_at__isnull=True)
@@ -148,12 +176,19 @@ class WaitingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Resident)
-class ResidentAdmin(CurrentOfficerMixin, SergeantModelAdmin):
+class ResidentAdmin(AuditedResidentViewMixin, CurrentOfficerMixin, SergeantModelAdmin):
     list_display = ["preferred_name", "ward", "officer", "waiting_since", "language", "created_at"]
     list_filter = [WaitingFilter, "ward__borough", "language", "contact_channel"]
     search_fields = ["preferred_name", "user__email"]
     date_hierarchy = "created_at"
-    readonly_fields = ["privacy_consent_at", "waiting_since", "created_at", "updated_at"]
+    readonly_fields = [
+        "privacy_consent_at",
+        "waiting_since",
+        "retention_warned_at",
+        "erased_at",
+        "created_at",
+        "updated_at",
+    ]
     autocomplete_fields = ["user", "ward"]
     inlines = [PairingInline]
     actions = ["reassign", "end_pairing"]
@@ -217,7 +252,7 @@ class ResidentAdmin(CurrentOfficerMixin, SergeantModelAdmin):
 
 
 @admin.register(WaitingResident)
-class WaitingListAdmin(CurrentOfficerMixin, SergeantModelAdmin):
+class WaitingListAdmin(AuditedResidentViewMixin, CurrentOfficerMixin, SergeantModelAdmin):
     """The waiting list, oldest first, with the same actions as residents."""
 
     list_display = ["preferred_name", "ward", "waiting_since", "language"]
@@ -239,3 +274,27 @@ class PairingAdmin(ReadOnlyModelAdmin):
     search_fields = ["resident__preferred_name", "officer__display_name", "officer__collar_number"]
     date_hierarchy = "started_at"
     list_select_related = ["resident", "officer"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyModelAdmin):
+    """The audit log, for sergeants to read. Nobody can add, change or delete an event here (nor in
+    the database: see the append-only trigger in migration 0004)."""
+
+    list_display = ["at", "actor_label", "action", "object_type", "object_id", "summary", "ip_address"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_label", "=object_id", "path"]
+    date_hierarchy = "at"
+    fields = [
+        "at",
+        "actor",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "summary",
+        "path",
+        "ip_address",
+    ]
+    readonly_fields = fields
+    list_select_related = ["actor"]

@@ -7,3 +7,6 @@ class ParticipantsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import receivers  # noqa: F401 — connects the signal receivers
+        from .audit import connect_signals
+
+        connect_signals()

@@ -113,3 +113,24 @@ class ResidentSignupProfileForm(ResidentProfileForm):
         label="I have read the privacy notice and agree to Walk and Talk keeping these details",
         error_messages={"required": "You need to agree to the privacy notice to join the scheme."},
     )
+
+
+ERASE_WORD = "ERASE"
+
+
+class EraseAccountForm(forms.Form):
+    """She confirms by typing a word, so a slip of the thumb never erases her account."""
+
+    confirm = forms.CharField(
+        label=f"Type {ERASE_WORD} to confirm",
+        max_length=200,
+        error_messages={"required": f"Type {ERASE_WORD} to confirm. Nothing has been erased."},
+    )
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"].strip()
+        if value.upper() != ERASE_WORD:
+            raise forms.ValidationError(
+                f"That isn't {ERASE_WORD}, so nothing has been erased. Type {ERASE_WORD} to confirm."
+            )
+        return value

@@ -9,6 +9,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 
@@ -158,6 +159,18 @@ class Resident(models.Model):
     waiting_since = models.DateTimeField(
         null=True, blank=True, help_text="Set while she is on the waiting list."
     )
+    retention_warned_at = models.DateTimeField(
+        "warned of removal at",
+        null=True,
+        blank=True,
+        help_text="When she was told her details will be removed for inactivity; cleared when she returns.",
+    )
+    erased_at = models.DateTimeField(
+        "erased at",
+        null=True,
+        blank=True,
+        help_text="When her personal data was removed. Her walks and concerns stay, with nothing about her.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -240,3 +253,76 @@ class WaitingResident(Resident):
         proxy = True
         verbose_name = "waiting resident"
         verbose_name_plural = "waiting list"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """The audit log is append-only: rows are never changed or removed (the database refuses too)."""
+
+    def update(self, **kwargs):
+        # The one change allowed: a deleted user's events lose the link to her (on_delete=SET_NULL);
+        # `actor_label` still says who it was.
+        if kwargs.keys() == {"actor"} and kwargs["actor"] is None:
+            return super().update(**kwargs)
+        raise AuditLogIsAppendOnly("Audit events are never changed.")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("Audit events are never deleted.")
+
+
+class AuditLogIsAppendOnly(Exception):
+    pass
+
+
+class AuditEvent(models.Model):
+    """Who did what to which record, when, and from where (participants/audit.py writes these).
+
+    Append-only: ``save`` refuses to change an existing row and ``delete`` refuses outright; a
+    PostgreSQL trigger (migration 0004) refuses UPDATE and DELETE for everyone else too. It holds no
+    resident's personal data — records are named by type and id, residents who act by their resident
+    id — so erasing a resident leaves the trail intact and meaningful.
+    """
+
+    class Action(models.TextChoices):
+        VIEWED = "viewed", "Viewed"
+        CREATED = "created", "Created"
+        CHANGED = "changed", "Changed"
+        DELETED = "deleted", "Deleted"
+        EXPORTED = "exported", "Exported"
+        ERASED = "erased", "Erased"
+        RETENTION_WARNED = "retention_warned", "Warned of removal (inactive)"
+        SIGNED_IN = "signed_in", "Signed in"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(
+        "who",
+        max_length=254,
+        help_text="Staff by email address, residents by resident number, or “system” for scheduled jobs.",
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField("record type", max_length=60, blank=True)
+    object_id = models.CharField("record id", max_length=40, blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+    path = models.CharField("page", max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id", "at"])]
+        verbose_name = "audit event"
+        verbose_name_plural = "audit log"
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.get_action_display().lower()} {self.object_type} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("Audit events are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("Audit events are never deleted.")

@@ -178,6 +178,21 @@ def end_pairing(*, pairing: Pairing, by: User | None, reason: str) -> Pairing | 
         return pair_resident(resident=pairing.resident, by=by)
 
 
+def release_resident(*, resident: Resident, by: User | None, reason: str) -> None:
+    """She leaves the scheme (her account is erased): her pairing ends and she leaves the waiting list,
+    without a message to her or a new officer. Her officer's freed place goes to whoever has waited
+    longest."""
+    with transaction.atomic():
+        resident = Resident.objects.select_for_update().get(pk=resident.pk)
+        current = active_pairing(resident)
+        if current is not None:
+            _end(current, by=by, reason=reason, now=timezone.now())
+        if resident.waiting_since is not None:
+            resident.waiting_since = None
+            resident.save(update_fields=["waiting_since", "updated_at"])
+        promote_waiting(by=by)
+
+
 def officer_changed(*, officer: Officer, by: User | None = None) -> None:
     """After the sergeant edits an officer: if she is no longer active her residents are paired
     elsewhere (or wait); if she gained room or wards, the waiting list moves."""

@@ -7,5 +7,8 @@ app_name = "participants"
 urlpatterns = [
     path("profile/new/", views.profile_create, name="profile_create"),
     path("profile/", views.profile, name="profile"),
+    path("profile/data/", views.my_data, name="my_data"),
+    path("profile/data.json", views.my_data_json, name="my_data_json"),
+    path("profile/erase/", views.erase, name="erase"),
     path("my-residents/", views.my_residents, name="my_residents"),
 ]

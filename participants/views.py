@@ -1,12 +1,18 @@
+import json
+
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import profiles
+from . import privacy, profiles
 from .access import officer_of, resident_of, role_required
-from .forms import ResidentProfileForm, ResidentSignupProfileForm
-from .models import Resident
+from .audit import record_event, record_views
+from .forms import EraseAccountForm, ResidentProfileForm, ResidentSignupProfileForm
+from .models import AuditEvent, Resident
 from .roles import OFFICER, RESIDENT
 
 
@@ -54,9 +60,64 @@ def profile(request: HttpRequest) -> HttpResponse:
 def my_residents(request: HttpRequest) -> HttpResponse:
     """Officer: the residents paired with her now, and nobody else's."""
     officer = officer_of(request)
-    residents = (
+    residents = list(
         Resident.objects.filter(pairings__officer=officer, pairings__ended_at__isnull=True)
         .select_related("ward__borough")
         .order_by("preferred_name", "pk")
     )
+    record_views(request=request, objects=residents, detail="my residents")
     return render(request, "participants/my_residents.html", {"officer": officer, "residents": residents})
+
+
+@role_required(RESIDENT)
+@require_GET
+def my_data(request: HttpRequest) -> HttpResponse:
+    """Resident: everything we hold about her, readable, with the download and erase links."""
+    resident = resident_of(request)
+    data = privacy.export_resident_data(resident)
+    record_event(actor=request.user, action=AuditEvent.Action.EXPORTED, obj=resident, detail="her own data")
+    return render(request, "participants/my_data.html", {"data": data, "resident": resident})
+
+
+@role_required(RESIDENT)
+@require_GET
+def my_data_json(request: HttpRequest) -> HttpResponse:
+    """Resident: the same, as a JSON file to keep (UK GDPR: right of access and data portability)."""
+    resident = resident_of(request)
+    data = privacy.export_resident_data(resident)
+    record_event(
+        actor=request.user, action=AuditEvent.Action.EXPORTED, obj=resident, detail="her own data (JSON)"
+    )
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8"
+    )
+    filename = f"my-walk-and-talk-data-{timezone.localdate():%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@role_required(RESIDENT)
+@require_http_methods(["GET", "POST"])
+def erase(request: HttpRequest) -> HttpResponse:
+    """Resident: erase her account after reading what happens and typing the confirmation."""
+    resident = resident_of(request)
+    form = EraseAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            privacy.erase_resident(resident=resident, by=request.user)
+        except privacy.PrivacyError as error:
+            form.add_error(None, str(error))
+        else:
+            logout(request)
+            messages.success(
+                request,
+                "Your account is erased and you are signed out. Thank you for walking with us.",
+            )
+            return redirect("home")
+    context = {
+        "form": form,
+        "resident": resident,
+        "upcoming_walks": resident.walks.upcoming().count(),
+        "disclosures_kept": settings.DISCLOSURE_RETENTION_ON_ERASURE == "keep",
+    }
+    return render(request, "participants/erase.html", context)

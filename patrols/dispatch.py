@@ -122,6 +122,12 @@ def why_not(notification: Notification, *, now: datetime) -> str:
         resident = getattr(notification.recipient, "resident", None)
         if resident is None or not resident.is_waiting:
             return "She is no longer on the waiting list."
+    elif kind == Kind.RETENTION_WARNING:
+        resident = getattr(notification.recipient, "resident", None)
+        if resident is None or resident.erased_at is not None:
+            return "Her account has been erased."
+        if resident.retention_warned_at is None:
+            return "She has used her account since."
     return ""
 
 

@@ -4,6 +4,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .models import LONDON, AvailabilityException, AvailabilityWindow, Concern, ConcernCategory
@@ -122,6 +123,9 @@ class AvailabilityWindowForm(forms.ModelForm):
         return cleaned
 
 
+CHANGES_AHEAD = timedelta(days=2 * 366)
+
+
 class AvailabilityExceptionForm(forms.Form):
     kind = forms.ChoiceField(
         label="What kind of change?", choices=AvailabilityException.Kind.choices, widget=forms.RadioSelect
@@ -152,6 +156,12 @@ class AvailabilityExceptionForm(forms.Form):
             return cleaned
         if last < first:
             self.add_error("last_day", "The last day can’t be before the first.")
+            return cleaned
+        # A change years ahead is a slip of the thumb (and the last possible date would overflow below).
+        if last > timezone.localdate(timezone.now(), LONDON) + CHANGES_AHEAD:
+            self.add_error(
+                "last_day" if cleaned.get("last_day") else "first_day", "Choose a date in the next two years."
+            )
             return cleaned
         if (start is None) != (end is None):
             self.add_error("end_time", "Give both times, or neither for whole days.")

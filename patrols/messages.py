@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.template import Context
@@ -108,6 +108,7 @@ def context_for(notification: Notification) -> dict:
             .order_by("starts_at")
         )
     previous = _previous_pairing(pairing) if pairing and notification.kind == Kind.REASSIGNED else None
+    removal = _removal_date(resident)
     return {
         "notification": notification,
         "is_resident": resident is not None,
@@ -135,7 +136,20 @@ def context_for(notification: Notification) -> dict:
         "home_url": settings.SITE_URL + "/",
         "site_url": settings.SITE_URL,
         "station_phone": settings.STATION_PHONE,
+        # the retention warning (participants/privacy.py)
+        "retention_months": settings.RESIDENT_RETENTION_MONTHS,
+        "removal_date": f"{removal:%-d %B %Y}",
+        "removal_short_date": f"{removal:%-d %b %Y}",
+        "sign_in_url": _url("account_login"),
+        "privacy_url": _url("privacy"),
     }
+
+
+def _removal_date(resident) -> date:
+    """When her details go if she does not sign in (counted from today until she has been warned)."""
+    warned = getattr(resident, "retention_warned_at", None) or timezone.now()
+    removal = warned + timedelta(days=settings.RESIDENT_RETENTION_NOTICE_DAYS)
+    return timezone.localtime(removal, LONDON).date()
 
 
 def _staff_name(user) -> str:

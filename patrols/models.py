@@ -267,6 +267,7 @@ class Notification(models.Model):
         PAIRING_ENDED = "pairing_ended", "Pairing ended"
         CONCERN_RESOLVED = "concern_resolved", "Is it fixed?"
         REPEAT_WALK_OFFER = "repeat_walk_offer", "Offer of a repeat walk"
+        RETENTION_WARNING = "retention_warning", "Details to be removed (inactive)"
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
@@ -410,6 +411,19 @@ class Concern(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["ward", "created_at"]),
+            # The dashboard at London scale (issue 10): a period of all London, the oldest open ones,
+            # each officer's open ones.
+            models.Index(fields=["created_at"], name="concern_created_idx"),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(status__in=["open", "referred"]),
+                name="concern_unresolved_age_idx",
+            ),
+            models.Index(
+                fields=["officer"],
+                condition=Q(status__in=["open", "referred"]),
+                name="concern_officer_open_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -517,6 +531,8 @@ class SafetyRating(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Her latest rating (the dashboard's "share who feel safer"): one index step per resident.
+        indexes = [models.Index(fields=["resident", "-created_at", "-id"], name="rating_resident_latest_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="safety_rating_1_to_5"),
         ]

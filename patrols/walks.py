@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from participants.models import User
+from participants.audit import record_event
+from participants.models import AuditEvent, User
 from participants.roles import OFFICER, SERGEANT, role_of
 
 from . import notifications
@@ -88,6 +89,8 @@ def mark_nothing_to_log(*, walk: Walk, by: User, now: datetime | None = None) ->
         raise WalkError("You can say there is nothing to log once the walk is finished.")
     if walk.concerns.exists():
         raise WalkError("This walk already has concerns logged.")
-    Walk.objects.filter(pk=walk.pk, nothing_to_log_at__isnull=True).update(nothing_to_log_at=now)
+    if Walk.objects.filter(pk=walk.pk, nothing_to_log_at__isnull=True).update(nothing_to_log_at=now):
+        # An update() sends no post_save signal: log the change here.
+        record_event(actor=by, action=AuditEvent.Action.CHANGED, obj=walk, detail="fields: nothing_to_log_at")
     walk.refresh_from_db()
     return walk

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.factories import OfficerFactory, PairingFactory, ResidentFactory, sergeant_user
+
+
+@pytest.fixture(autouse=True)
+def own_cache_namespace(settings):
+    """A fresh cache namespace per test: allauth keeps rate limits (and used TOTP codes) in the cache,
+    and every test signs in from the same address. The live server's threads build their caches from
+    these settings too. (Clearing the cache instead would flush Redis under the broker.)"""
+    caches = {name: dict(config) for name, config in settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', 'test')}-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
 
 
 @pytest.fixture

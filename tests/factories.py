@@ -12,6 +12,18 @@ from participants.models import Borough, Officer, Pairing, Resident, User, Ward
 from participants.roles import OFFICERS, RESIDENTS, SERGEANTS
 
 PASSWORD = "correct-horse-battery-staple"
+# Staff accounts get a TOTP authenticator with this secret: officers and sergeants must have a second
+# factor (walkandtalk.middleware), and browser journeys type a code computed from it (totp_code()).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    """The current 6-digit code for a secret, as an authenticator app would show it."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -37,6 +49,14 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             self.groups.add(Group.objects.get(name=extracted))
 
+    @factory.post_generation
+    def totp(self, create, extracted, **kwargs):
+        """``totp=True``: a TOTP second factor with TOTP_SECRET (staff must have one)."""
+        if create and extracted:
+            from allauth.mfa.totp.internal.auth import TOTP
+
+            TOTP.activate(self, TOTP_SECRET)
+
 
 def ward(name: str = "Peckham") -> Ward:
     return Ward.objects.get(name=name)
@@ -47,7 +67,7 @@ class OfficerFactory(factory.django.DjangoModelFactory):
         model = Officer
         skip_postgeneration_save = True
 
-    user = factory.SubFactory(UserFactory, group=OFFICERS)
+    user = factory.SubFactory(UserFactory, group=OFFICERS, totp=True)
     display_name = factory.Sequence(lambda n: f"PC Officer {n}")
     collar_number = factory.Sequence(lambda n: f"{1000 + n}AS")
     capacity = 8
@@ -79,6 +99,7 @@ class PairingFactory(factory.django.DjangoModelFactory):
 
 
 def sergeant_user(**kwargs) -> User:
+    kwargs.setdefault("totp", True)
     return UserFactory(group=SERGEANTS, is_staff=True, **kwargs)
 
 
@@ -116,6 +137,7 @@ class WalkFactory(factory.django.DjangoModelFactory):
 
 __all__ = [
     "PASSWORD",
+    "TOTP_SECRET",
     "AvailabilityExceptionFactory",
     "AvailabilityWindowFactory",
     "Borough",
@@ -125,5 +147,6 @@ __all__ = [
     "UserFactory",
     "WalkFactory",
     "sergeant_user",
+    "totp_code",
     "ward",
 ]

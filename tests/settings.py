@@ -46,3 +46,7 @@ else:
 # Serve static files straight from the finders (no collectstatic in tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# The browser tests' live server speaks plain HTTP, where browsers refuse __Host- cookies.
+SESSION_COOKIE_NAME = "sessionid"
+CSRF_COOKIE_NAME = "csrftoken"

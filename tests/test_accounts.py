@@ -7,7 +7,6 @@ what the emails say: never "police" (someone else may see her phone).
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 import pytest
@@ -27,14 +26,6 @@ pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "lavender-bus-stop-evening-42"
 LINK = re.compile(r"https?://testserver(/\S+)")
-
-
-@pytest.fixture(autouse=True)
-def own_rate_limits(settings):
-    """A fresh cache namespace per test: allauth keeps rate limits in the cache and tests share one IP."""
-    caches = {name: dict(config) for name, config in settings.CACHES.items()}
-    caches["default"]["KEY_PREFIX"] = f"test-accounts-{uuid.uuid4().hex}"
-    settings.CACHES = caches
 
 
 def assert_discreet(messages) -> None:

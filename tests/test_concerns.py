@@ -296,11 +296,11 @@ def test_list_pages_keep_a_constant_query_count(
             latitude=51.47, longitude=-0.07, location_text=f"Place {index}",
         )  # fmt: skip
     client.force_login(officer_a.user)
-    # session, user, groups (role), count for the paginator, the page of concerns with categories and wards
-    with django_assert_num_queries(5):
+    # session, user, groups (role), her second factor, count for the paginator, the page of concerns
+    with django_assert_num_queries(6):
         client.get(reverse("patrols:my_concerns"))
-    # session, user, groups (role), officer, map points, count, the page, categories for the filter
-    with django_assert_num_queries(8):
+    # session, user, groups (role), her second factor, officer, map points, count, the page, categories
+    with django_assert_num_queries(9):
         response = client.get(reverse("patrols:area_concerns"))
     assert len(response.context["points"]) == count
 

@@ -33,6 +33,7 @@ RESIDENT_KINDS = [
     Kind.PAIRING_ENDED,
     Kind.CONCERN_RESOLVED,
     Kind.REPEAT_WALK_OFFER,
+    Kind.RETENTION_WARNING,
 ]
 OFFICER_KINDS = [Kind.BOOKING_CONFIRMATION, Kind.REMINDER, Kind.DAY_PLAN, Kind.CONCERN_NUDGE]
 
@@ -93,7 +94,7 @@ def row(kind: str, recipient, s: dict) -> Notification:
     )
     if kind in (Kind.PAIRED, Kind.REASSIGNED, Kind.PAIRING_ENDED):
         return notifications.record(kind=kind, recipient=recipient, pairing=s["pairing"])
-    if kind == Kind.WAITING_LIST:
+    if kind in (Kind.WAITING_LIST, Kind.RETENTION_WARNING):
         return notifications.record(kind=kind, recipient=recipient, extra="since:1")
     if kind == Kind.DAY_PLAN:
         day = timezone.localdate(s["walk"].starts_at)

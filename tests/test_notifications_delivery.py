@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from unittest import mock
 from urllib.parse import quote
 
 import pytest
@@ -232,14 +231,17 @@ def broker_down():
     """Publishing goes to a broker address where nothing listens (a fresh connection pool, so no
     connection made earlier in the run is reused)."""
     saved = celery_app._pool, celery_app.amqp._producer_pool
+    saved_url = celery_app.conf.broker_write_url
     celery_app._pool = celery_app.amqp._producer_pool = None
-    with mock.patch.dict(celery_app.conf, {"broker_write_url": "redis://127.0.0.1:9/0"}):
-        try:
-            yield
-        finally:
-            if celery_app._pool is not None:
-                celery_app._pool.force_close_all()
-            celery_app._pool, celery_app.amqp._producer_pool = saved
+    # Set and restore by hand: mock.patch.dict's clear() on exit trips over Celery's settings mapping.
+    celery_app.conf.broker_write_url = "redis://127.0.0.1:9/0"
+    try:
+        yield
+    finally:
+        celery_app.conf.broker_write_url = saved_url
+        if celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+        celery_app._pool, celery_app.amqp._producer_pool = saved
 
 
 def test_a_broker_outage_while_a_walk_is_booked_loses_nothing(queue):

@@ -74,8 +74,9 @@ def test_today_query_count_does_not_grow(client, officer_a, count, django_assert
         start = at("00:30") + timedelta(minutes=40 * index)
         WalkFactory(officer=officer_a, starts_at=start, ends_at=start + timedelta(minutes=30))
     client.force_login(officer_a.user)
-    # session, user, groups (role), officer, walks with residents, wards and concern counts
-    with django_assert_num_queries(5):
+    # session, user, groups (role), her second factor, officer, walks with residents, wards, concern counts,
+    # one audit insert for every resident shown
+    with django_assert_num_queries(7):
         response = client.get(reverse("patrols:today"))
     assert sum(len(day_walks) for _, day_walks in response.context["days"]) == count
 

@@ -12,7 +12,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from participants.models import Borough, Ward
+from participants.audit import record_event
+from participants.models import AuditEvent, Borough, Ward
 from patrols import stats
 from patrols.models import LONDON, Concern
 
@@ -158,6 +159,13 @@ def concerns_csv(request: HttpRequest) -> HttpResponse:
     scope = DashboardFilterForm(request.GET or None).scope()
     area = scope.ward.name if scope.ward else scope.borough.name if scope.borough else "all"
     filename = f"concerns-{area}-{scope.first_day}-{scope.last_day}.csv".replace(" ", "-").replace("&", "and")
+    record_event(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORTED,
+        object_type="patrols.concern",
+        request=request,
+        detail=f"concerns CSV for partners: {filename}",
+    )
     return csv_response(scoped_concerns(scope), filename)
 
 
@@ -182,6 +190,13 @@ def monthly_report(request: HttpRequest, extra_context: dict) -> TemplateRespons
         first = form.cleaned_data["month"].replace(day=1)
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         scope = stats.Scope(first_day=first, last_day=last, borough=form.cleaned_data["borough"])
+        record_event(
+            actor=request.user,
+            action=AuditEvent.Action.EXPORTED,
+            object_type="patrols.concern",
+            request=request,
+            detail=f"monthly report: {scope.borough.name}, {first:%B %Y}",
+        )
         context.update(
             {
                 "scope": scope,

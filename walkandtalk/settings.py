@@ -70,11 +70,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # the audit log reads the signed-in user and IP address of the request being served
+    "participants.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "walkandtalk.middleware.StaffSecondFactorMiddleware",
+    "walkandtalk.middleware.PrivateResponseMiddleware",
     "csp.middleware.CSPMiddleware",
+    "walkandtalk.nulbytes.RejectNulInQueryMiddleware",  # a NUL can't reach a lookup (PostgreSQL refuses it)
 ]
 
 ROOT_URLCONF = "walkandtalk.urls"
@@ -111,6 +116,9 @@ DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL's JIT compiles big aggregates before running them; for the dashboard's queries that costs
+# more than it saves (measured at London scale: about 200 ms of a 1 s dashboard).
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL: it is the only engine supported.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -174,6 +182,8 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-notifications": {"task": "patrols.tasks.dispatch_notifications", "schedule": crontab()},
     # Officers' day plans, 07:00 London time (CELERY_TIMEZONE), on days they have walks.
     "day-plans": {"task": "patrols.tasks.send_day_plans", "schedule": crontab(hour=7, minute=0)},
+    # UK GDPR retention: warn inactive residents, erase them a month later (participants/privacy.py).
+    "apply-retention": {"task": "participants.tasks.apply_retention", "schedule": crontab(hour=3, minute=30)},
 }
 
 # --- Accounts (django-allauth) ------------------------------------------------------------------
@@ -191,6 +201,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
+ACCOUNT_ADAPTER = "participants.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -272,6 +283,11 @@ NOTIFICATION_RECLAIM_AFTER_SECONDS = env.int("NOTIFICATION_RECLAIM_AFTER_SECONDS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# __Host- cookies: HTTPS only, this host only, path / — the browser refuses them otherwise.
+SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
+CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
+# Officers and the sergeant: signed out when the browser closes, and after this many hours in any case.
+STAFF_SESSION_HOURS = env.int("STAFF_SESSION_HOURS", default=12)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
@@ -298,7 +314,7 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
-        "base-uri": ["'self'"],
+        "base-uri": ["'none'"],
         "object-src": ["'none'"],
     }
 }
@@ -313,6 +329,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Sign-ins, failures, refused accesses and rate limits: who and when, never a password.
+        "walkandtalk.security": {"level": "INFO"},
     },
 }
 
@@ -329,3 +347,13 @@ RESIDENT_CHANGE_CUTOFF_HOURS = env.int("RESIDENT_CHANGE_CUTOFF_HOURS", default=2
 MAX_UPCOMING_WALKS_PER_RESIDENT = env.int("MAX_UPCOMING_WALKS_PER_RESIDENT", default=4)
 REMINDER_HOURS_BEFORE = env.list("REMINDER_HOURS_BEFORE", cast=int, default=[24, 2])
 STATION_PHONE = env.str("STATION_PHONE", default="020 7230 1212")
+
+# UK GDPR (participants/privacy.py, templates/privacy.html). A resident inactive (no sign-in, no walk)
+# for RESIDENT_RETENTION_MONTHS is warned, then erased RESIDENT_RETENTION_NOTICE_DAYS later unless she
+# signs in. On erasure her safeguarding disclosures are kept ("keep", the safeguarding policy) or
+# deleted ("delete").
+RESIDENT_RETENTION_MONTHS = env.int("RESIDENT_RETENTION_MONTHS", default=24)
+RESIDENT_RETENTION_NOTICE_DAYS = env.int("RESIDENT_RETENTION_NOTICE_DAYS", default=30)
+DISCLOSURE_RETENTION_ON_ERASURE = env.str("DISCLOSURE_RETENTION_ON_ERASURE", default="keep")
+if DISCLOSURE_RETENTION_ON_ERASURE not in ("keep", "delete"):
+    raise ImproperlyConfigured('DISCLOSURE_RETENTION_ON_ERASURE must be "keep" or "delete".')

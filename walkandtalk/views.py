@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -31,7 +32,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def privacy(request: HttpRequest) -> HttpResponse:
     """Public: the privacy notice a resident agrees to at sign-up."""
-    return render(request, "privacy.html")
+    context = {
+        "retention_months": settings.RESIDENT_RETENTION_MONTHS,
+        "notice_days": settings.RESIDENT_RETENTION_NOTICE_DAYS,
+        "disclosures_kept": settings.DISCLOSURE_RETENTION_ON_ERASURE == "keep",
+    }
+    return render(request, "privacy.html", context)
 
 
 @never_cache

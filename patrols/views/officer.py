@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from participants.access import officer_of, role_required
+from participants.audit import record_views
 from participants.roles import OFFICER, SERGEANT
 
 from .. import availability
@@ -39,6 +40,7 @@ def today(request: HttpRequest) -> HttpResponse:
         .order_by("starts_at")
     )
     days = [(day, list(group)) for day, group in groupby(walks, key=lambda w: w.local_start.date())]
+    record_views(request=request, objects=_residents_in(days), detail="today")
     now = timezone.now()
     context = {
         "officer": officer,
@@ -73,7 +75,8 @@ def walk_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     else:
         messages.success(request, done)
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    # Only a path on this site: redirect() would try any other word as a URL name (a 500 when it isn't).
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = reverse("patrols:walk_detail", args=[walk.pk])
@@ -94,7 +97,12 @@ def schedule(request: HttpRequest) -> HttpResponse:
         .order_by("starts_at")
     )
     days = [(day, list(group)) for day, group in groupby(walks, key=lambda w: w.local_start.date())]
+    record_views(request=request, objects=_residents_in(days), detail="schedule")
     return render(request, "patrols/schedule.html", {"officer": officer, "days": days})
+
+
+def _residents_in(days) -> list:
+    return [walk.resident for _, walks in days for walk in walks]
 
 
 @role_required(OFFICER)

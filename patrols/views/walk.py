@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from participants.access import role_required
+from participants.audit import record_views
 from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
 
 from .. import booking
@@ -32,6 +33,8 @@ def walk_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # Restricted: only her officer and the sergeant ever get these; a resident's page never does.
         "disclosures": Disclosure.objects.visible_to(request.user).filter(walk=walk),
     }
+    if role_of(request.user) != RESIDENT:
+        record_views(request=request, objects=[walk.resident], detail=f"walk {walk.pk}")
     return render(request, "patrols/walk_detail.html", context)
 
 

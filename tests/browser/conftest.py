@@ -13,9 +13,7 @@ Fixtures:
 
 from __future__ import annotations
 
-import copy
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -114,16 +112,6 @@ def browser(chromium: Path, live_server, django_db_serialized_rollback) -> Itera
         # while it is still the current one, or they stay open and block dropping the test database.
         connections.close_all()
         manager.stop()  # ends Playwright's node driver and clears the running loop
-
-
-@pytest.fixture(autouse=True)
-def _own_cache_namespace(settings) -> None:
-    """Each journey gets a fresh cache namespace, so rate limits (one confirmation email per address every
-    three minutes, twenty sign-ups an hour from one address) never carry over from the journey before.
-    The live server answers each request in a new thread, which builds its cache from these settings."""
-    caches = copy.deepcopy(settings.CACHES)
-    caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:12]}"
-    settings.CACHES = caches
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from django.utils.dateparse import parse_datetime
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.axe import assert_accessible
+from tests.factories import totp_code
 
 CONFIRM_LINK = re.compile(r"https?://\S+/accounts/confirm-email/\S+/")
 # Label text is matched as it stands in the page: surrounding whitespace, and crispy's "*" on required fields.
@@ -42,12 +43,18 @@ def sign_up_and_confirm(page: Page, email_address: str, password: str) -> None:
 
 
 def sign_in(page: Page, email_address: str, password: str) -> None:
+    """Sign in; staff then type the code from their authenticator (computed from the test secret)."""
     page.goto("/accounts/login/")
     assert_accessible(page)
     page.get_by_label(EMAIL_LABEL).fill(email_address)
     page.get_by_label(PASSWORD_LABEL).fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    if "/accounts/2fa/authenticate/" in page.url:
+        assert_accessible(page)
+        page.get_by_label(re.compile("code", re.I)).fill(totp_code())
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).not_to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
 
 
 def slot_input(label: Locator) -> Locator:

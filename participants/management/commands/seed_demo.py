@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -16,7 +18,10 @@ from participants.models import Borough, Language, Officer, Resident, User, Ward
 from participants.roles import OFFICERS, RESIDENTS, SERGEANTS
 from patrols import demo
 
-DEMO_PASSWORD = "walk-and-talk-demo"  # noqa: S105 — demo only; the command refuses to run with DEBUG off
+# Demo only: the command refuses to run with DEBUG off.
+DEMO_PASSWORD = "walk-and-talk-demo"  # noqa: S105
+# Staff must sign in with a second factor: the demo staff share this authenticator key (base32).
+DEMO_TOTP_SECRET = "WALKANDTALKDEMOSTAFFKEY2345XYZAB"  # noqa: S105
 DOMAIN = "demo.walkandtalk.example"
 SERGEANT_EMAIL = f"sergeant@{DOMAIN}"
 
@@ -59,6 +64,9 @@ class Command(BaseCommand):
                 sergeant = self.user(SERGEANT_EMAIL, SERGEANTS, is_staff=True)
                 officers = self.officers()
                 residents = self.residents()
+                for staff in [sergeant, *(officer.user for officer in officers)]:
+                    if not Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists():
+                        TOTP.activate(staff, DEMO_TOTP_SECRET)
             for resident in residents:
                 if not resident.pairings.active().exists() and not resident.is_waiting:
                     pairing.pair_resident(resident=resident, by=sergeant)
@@ -131,3 +139,10 @@ class Command(BaseCommand):
             f"  ({first_officer.display_name}, collar {first_officer.collar_number})\n"
             f"  resident  {residents[0].user.email}\n"
         )
+        if settings.DEBUG:  # never print a second-factor key outside development
+            self.stdout.write(
+                "Staff also need a code from an authenticator app: add the key\n"
+                f"  {DEMO_TOTP_SECRET}\n"
+                "to any authenticator app, or run `.venv/bin/python manage.py demo_code`"
+                " for the current code.\n"
+            )

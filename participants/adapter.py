@@ -1,0 +1,31 @@
+"""allauth adapter: too many failed sign-ins answer 429 with the friendly page, and are logged."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.core.ratelimit import respond_429
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+security_log = logging.getLogger("walkandtalk.security")
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        # allauth shows an exhausted "login_failed" limit as a form error; the scheme answers 429, so
+        # the sixth failed sign-in in five minutes is plainly refused (the admin's sign-in is this one).
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError as error:
+            if error.code != "too_many_login_attempts":
+                raise
+            security_log.warning(
+                "sign-in rate limited for=%s ip=%s",
+                str(credentials.get("email", credentials.get("username", "")))[:120],
+                request.META.get("REMOTE_ADDR", "-"),
+            )
+            raise ImmediateHttpResponse(respond_429(request)) from None

@@ -1,0 +1,201 @@
+"""The audit trail: who looked at or changed which record, when, and from where (PRODUCT.md: Privacy).
+
+Written here and nowhere else:
+- `record_event` for one event (an export, an erasure, a sign-in, a change);
+- `record_views` when a staff page shows residents — one INSERT for the whole page, however many
+  residents it lists, so list pages keep a constant query count;
+- signal receivers for every save and delete of residents, pairings, walks, concerns, their
+  follow-ups and disclosures, so no code path that changes them can skip the log.
+
+The request being served (for the actor and the IP address) comes from a context variable that
+`participants.middleware.AuditContextMiddleware` sets; a Celery task has none, and is "system".
+
+The log names records by type and id and residents who act by their user id, never by name or
+email: it can then be kept whole when a resident's personal data is erased (participants/privacy.py).
+Staff are named by email address — accountability is the point of the log.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in
+from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import AuditEvent, User
+from .roles import RESIDENT, role_of
+
+Action = AuditEvent.Action
+
+_request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
+
+# Changes to these are logged whoever makes them and however (views, admin, tasks, the shell).
+AUDITED_MODELS = (
+    "participants.Resident",
+    "participants.Pairing",
+    "patrols.Walk",
+    "patrols.Concern",
+    "patrols.ConcernUpdate",
+    "patrols.Disclosure",
+)
+
+
+@contextmanager
+def request_context(request: HttpRequest) -> Iterator[None]:
+    """Make `request` the one the audit log reads its actor and IP address from."""
+    token = _request.set(request)
+    try:
+        yield
+    finally:
+        _request.reset(token)
+
+
+def current_request() -> HttpRequest | None:
+    return _request.get()
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The address the request came from (REMOTE_ADDR; a proxy in front must pass the client's)."""
+    if request is None:
+        return None
+    value = request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def actor_label(user: User | None) -> str:
+    """How the log names who acted: staff by email, a resident by her user id, else "system"."""
+    if user is None or not user.is_authenticated:
+        return "system"
+    if role_of(user) == RESIDENT:
+        return f"resident (user {user.pk})"
+    return user.email
+
+
+def _type_of(obj: models.Model | type[models.Model]) -> str:
+    return f"{obj._meta.app_label}.{obj._meta.model_name}"
+
+
+def _event(
+    *,
+    actor: User | None,
+    action: str,
+    request: HttpRequest | None,
+    object_type: str = "",
+    object_id: Any = "",
+    detail: str = "",
+    at=None,
+) -> AuditEvent:
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    return AuditEvent(
+        at=at or timezone.now(),
+        actor=actor,
+        actor_label=actor_label(actor)[:254],
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:40],
+        summary=detail[:300],
+        path=request.get_full_path()[:300] if request is not None else "",
+        ip_address=client_ip(request),
+    )
+
+
+def record_event(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    request: HttpRequest | None = None,
+    detail: str = "",
+    object_type: str = "",
+    object_id: Any = "",
+) -> AuditEvent:
+    """Write one event. With no actor, the current request's user acts (none in a task: "system").
+
+    Name the record with `obj`, or with `object_type` ("participants.resident") and `object_id`
+    when only the id is at hand. `detail` must not hold personal data: it outlives erasure.
+    """
+    request = request or current_request()
+    if obj is not None:
+        object_type, object_id = _type_of(obj), obj.pk
+    event = _event(
+        actor=actor,
+        action=action,
+        request=request,
+        object_type=object_type,
+        object_id=object_id,
+        detail=detail,
+    )
+    event.save()
+    return event
+
+
+def record_views(*, request: HttpRequest, objects: Iterable[models.Model], detail: str) -> int:
+    """A staff page showed these records (residents, usually): one row each, in a single INSERT."""
+    seen: dict[tuple[str, Any], models.Model] = {}
+    for obj in objects:
+        seen.setdefault((_type_of(obj), obj.pk), obj)
+    if not seen:
+        return 0
+    now = timezone.now()
+    events = [
+        _event(
+            actor=None,
+            action=Action.VIEWED,
+            request=request,
+            object_type=object_type,
+            object_id=pk,
+            detail=detail,
+            at=now,
+        )
+        for object_type, pk in seen
+    ]
+    AuditEvent.objects.bulk_create(events)
+    return len(events)
+
+
+# --- Changes, by signal ----------------------------------------------------------------------------
+
+
+def _changed(sender, instance, created, raw=False, update_fields=None, **kwargs) -> None:
+    if raw:  # loaddata: not a change anyone made
+        return
+    detail = ""
+    if not created and update_fields:
+        detail = "fields: " + ", ".join(sorted(update_fields))
+    record_event(
+        actor=None, action=Action.CREATED if created else Action.CHANGED, obj=instance, detail=detail
+    )
+
+
+def _deleted(sender, instance, **kwargs) -> None:
+    record_event(
+        actor=None, action=Action.DELETED, object_type=_type_of(instance), object_id=instance.pk, detail=""
+    )
+
+
+def _signed_in(sender, request, user, **kwargs) -> None:
+    record_event(actor=user, action=Action.SIGNED_IN, obj=user, request=request)
+
+
+def connect_signals() -> None:
+    """Called once from ParticipantsConfig.ready()."""
+    from django.apps import apps
+
+    for label in AUDITED_MODELS:
+        model = apps.get_model(label)
+        post_save.connect(_changed, sender=model, dispatch_uid=f"audit-save-{label}")
+        post_delete.connect(_deleted, sender=model, dispatch_uid=f"audit-delete-{label}")
+    user_logged_in.connect(_signed_in, dispatch_uid="audit-signed-in")
