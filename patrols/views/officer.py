@@ -30,16 +30,9 @@ from ..models import LONDON, AvailabilityException, AvailabilityWindow, Walk
 def today(request: HttpRequest) -> HttpResponse:
     """Officer's landing page, for a phone: today's and tomorrow's walks in order, with what to do next."""
     officer = officer_of(request)
-    start = timezone.localtime(timezone.now(), LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
-    walks = (
-        Walk.objects.visible_to(request.user)
-        .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=2))
-        .exclude(status=Walk.Status.CANCELLED)
-        .select_related("resident__ward")
-        .annotate(concern_count=Count("concerns"))
-        .order_by("starts_at")
+    start, days = _walks_by_day(
+        request, days=2, refine=lambda walks: walks.annotate(concern_count=Count("concerns"))
     )
-    days = [(day, list(group)) for day, group in groupby(walks, key=lambda w: w.local_start.date())]
     record_views(request=request, objects=_residents_in(days), detail="today")
     now = timezone.now()
     context = {
@@ -88,17 +81,25 @@ def walk_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def schedule(request: HttpRequest) -> HttpResponse:
     """Officer: her walks from today for the next four weeks, by day."""
     officer = officer_of(request)
-    today = timezone.localtime(timezone.now(), LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
-    walks = (
+    _, days = _walks_by_day(request, days=29)
+    record_views(request=request, objects=_residents_in(days), detail="schedule")
+    return render(request, "patrols/schedule.html", {"officer": officer, "days": days})
+
+
+def _walks_by_day(request: HttpRequest, *, days: int, refine=lambda walks: walks):
+    """Her walks (not cancelled) from the start of today (London) for that many days, grouped by day."""
+    start = timezone.localtime(timezone.now(), LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
+    queryset = (
         Walk.objects.visible_to(request.user)
-        .filter(starts_at__gte=today, starts_at__lt=today + timedelta(days=29))
+        .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=days))
         .exclude(status=Walk.Status.CANCELLED)
         .select_related("resident__ward")
         .order_by("starts_at")
     )
-    days = [(day, list(group)) for day, group in groupby(walks, key=lambda w: w.local_start.date())]
-    record_views(request=request, objects=_residents_in(days), detail="schedule")
-    return render(request, "patrols/schedule.html", {"officer": officer, "days": days})
+    by_day = [
+        (day, list(group)) for day, group in groupby(refine(queryset), key=lambda w: w.local_start.date())
+    ]
+    return start, by_day
 
 
 def _residents_in(days) -> list:
