@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -30,7 +29,6 @@ import pytest
 from allauth.usersessions.models import UserSession
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
@@ -54,6 +52,7 @@ from tests.factories import (
     ResidentFactory,
     WalkFactory,
 )
+from tests.helpers import body_of, rolled_back
 
 pytestmark = pytest.mark.django_db
 
@@ -234,20 +233,6 @@ def scene(resident_a, resident_b, officer_a, officer_b, sergeant) -> Scene:
         ],
         walk_codes=[walk.walk_code, done.walk_code],
     )  # fmt: skip
-
-
-@contextmanager
-def rolled_back() -> Iterator[None]:
-    """Each request in its own savepoint, undone afterwards: every role meets the same scene."""
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
-
-
-def body_of(response) -> str:
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content).decode("utf-8", "replace")
-    return response.content.decode("utf-8", "replace")
 
 
 def outcome(response) -> int | str:

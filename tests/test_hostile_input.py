@@ -18,7 +18,6 @@ import csv
 import io
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -26,7 +25,6 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.contrib import admin
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
@@ -47,6 +45,7 @@ from patrols.models import (
     Walk,
 )
 from tests.factories import PASSWORD, AvailabilityWindowFactory, UserFactory, WalkFactory
+from tests.helpers import body_of, rolled_back
 
 pytestmark = pytest.mark.django_db
 
@@ -253,19 +252,6 @@ def stage(resident_a, resident_b, officer_a, officer_b, sergeant) -> Iterator[St
             clients[role] = Client(raise_request_exception=False)
             clients[role].force_login(user)
         yield Stage(clients, booked, walking, done, concern, category)
-
-
-@contextmanager
-def rolled_back() -> Iterator[None]:
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
-
-
-def body_of(response) -> str:
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content).decode("utf-8", "replace")
-    return response.content.decode("utf-8", "replace")
 
 
 def check(response, what: str) -> str:
