@@ -424,6 +424,10 @@ class Concern(models.Model):
                 condition=Q(status__in=["open", "referred"]),
                 name="concern_officer_open_idx",
             ),
+            # Concerns resolved in a period (headline figures, median days to resolve).
+            models.Index(
+                fields=["resolved_at"], condition=Q(resolved_at__isnull=False), name="concern_resolved_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
