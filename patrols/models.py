@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
@@ -207,6 +208,14 @@ class Walk(models.Model):
 
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.Status(self.status)]
+
+    @property
+    def rating(self) -> SafetyRating | None:
+        """How safe she said she felt after this walk, if she has said."""
+        try:
+            return self.safety_rating
+        except ObjectDoesNotExist:
+            return None
 
 
 class WalkEvent(models.Model):

@@ -417,3 +417,21 @@ def test_sergeant_sets_an_officers_availability_on_her_admin_page(client, office
     assert response.status_code == 200
     prefixes = {formset.formset.prefix for formset in response.context["inline_admin_formsets"]}
     assert {"availability_windows", "availability_exceptions"} <= prefixes
+
+
+def test_past_walks_invite_her_to_say_how_safe_she_feels(client, resident_a, officer_a):
+    from patrols.models import SafetyRating
+
+    rated, unrated = (
+        WalkFactory(
+            resident=resident_a, officer=officer_a, status=Walk.Status.COMPLETED,
+            starts_at=at("19:00", day), ends_at=at("20:00", day),
+        )
+        for day in (date(2026, 11, 17), date(2026, 11, 24))
+    )  # fmt: skip
+    SafetyRating.objects.create(resident=resident_a, walk=rated, rating=4)
+    client.force_login(resident_a.user)
+    html = client.get(reverse("patrols:my_walks")).content.decode()
+    assert "you rated it 4/5" in html
+    assert reverse("patrols:walk_feedback", args=[unrated.pk]) in html
+    assert reverse("patrols:walk_feedback", args=[rated.pk]) not in html

@@ -41,7 +41,7 @@ def my_walks(request: HttpRequest) -> HttpResponse:
         "resident": resident,
         "pairing": active_pairing(resident),
         "upcoming_walks": list(walks.upcoming(now).order_by("starts_at")),
-        "past_walks": list(walks.past(now).order_by("-starts_at")[:50]),
+        "past_walks": list(walks.past(now).select_related("safety_rating").order_by("-starts_at")[:50]),
     }
     return render(request, "patrols/my_walks.html", context)
 
