@@ -110,6 +110,10 @@ def why_not(notification: Notification, *, now: datetime) -> str:
         concern = notification.concern
         if concern is None or concern.status != Concern.Status.RESOLVED:
             return "The concern is no longer resolved."
+    elif kind == Kind.CONCERN_REOPENED:
+        concern = notification.concern
+        if concern is None or concern.status not in (Concern.Status.OPEN, Concern.Status.REFERRED):
+            return "The concern has been resolved or closed again since."
     elif kind == Kind.REPEAT_WALK_OFFER:
         if walk is None or walk.concerns.exclude(status__in=["resolved", "closed"]).exists():
             return "Not every concern from the walk is resolved any more."

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from participants.models import User
 
+from . import notifications
 from .models import Concern, ConcernUpdate, SafetyRating, Walk
 
 
@@ -61,4 +62,5 @@ def say_not_fixed(*, concern: Concern, by: User, note: str = "", now: datetime |
         concern.status = Concern.Status.OPEN
         concern.resolved_at = None
         concern.save(update_fields=["status", "resolved_at", "updated_at"])
+        notifications.concern_reopened(concern, now=now)
     return concern

@@ -132,6 +132,7 @@ def context_for(notification: Notification) -> dict:
         "walk_url": _url("patrols:walk_detail", walk.pk) if walk else "",
         "feedback_url": _url("patrols:walk_feedback", walk.pk) if walk else "",
         "fixed_url": _url("patrols:concern_fixed", concern.pk) if concern else "",
+        "concern_url": _url("patrols:concern_detail", concern.pk) if concern else "",
         "book_url": _url("patrols:book"),
         "home_url": settings.SITE_URL + "/",
         "site_url": settings.SITE_URL,

@@ -275,6 +275,7 @@ class Notification(models.Model):
         REASSIGNED = "reassigned", "Officer changed"
         PAIRING_ENDED = "pairing_ended", "Pairing ended"
         CONCERN_RESOLVED = "concern_resolved", "Is it fixed?"
+        CONCERN_REOPENED = "concern_reopened", "Not fixed, says the resident"
         REPEAT_WALK_OFFER = "repeat_walk_offer", "Offer of a repeat walk"
         RETENTION_WARNING = "retention_warning", "Details to be removed (inactive)"
 

@@ -168,3 +168,14 @@ def reassigned(pairing: Pairing) -> None:
 
 def pairing_ended(pairing: Pairing) -> None:
     record(kind=Kind.PAIRING_ENDED, recipient=pairing.resident.user, pairing=pairing)
+
+
+def concern_reopened(concern, *, now: datetime) -> None:
+    """She says a place marked fixed is not: tell the officer who logged it (once per reopening)."""
+    record(
+        kind=Kind.CONCERN_REOPENED,
+        recipient=concern.officer.user,
+        walk=concern.walk,
+        extra=f"concern:{concern.pk}:{now:%Y%m%d%H%M%S}",
+        concern=concern,
+    )

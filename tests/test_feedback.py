@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from patrols.models import Concern, ConcernCategory, SafetyRating, Walk
+from patrols.models import Concern, ConcernCategory, Notification, SafetyRating, Walk
 from tests.factories import WalkFactory, ward
+from tests.outbox import send_due
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +94,19 @@ def test_she_says_it_is_not_fixed_and_it_opens_again_for_the_officer(client, res
     response = client.post(url, {}, follow=True)  # again: nothing changes, she is thanked
     assert "already being looked at again" in response.content.decode()
     assert resolved_concern.updates.count() == 1
+
+
+def test_the_officer_is_told_when_she_says_it_is_not_fixed(client, resident_a, officer_a, resolved_concern):
+    client.force_login(resident_a.user)
+    client.post(reverse("patrols:concern_fixed", args=[resolved_concern.pk]), {"note": "Still dark"})
+    told = Notification.objects.get(kind="concern_reopened")
+    assert told.recipient == officer_a.user and told.concern == resolved_concern
+    mail.outbox.clear()
+    send_due()
+    message = mail.outbox[-1]
+    assert message.to == [officer_a.user.email]
+    assert message.subject.startswith("Not fixed yet: ")
+    assert reverse("patrols:concern_detail", args=[resolved_concern.pk]) in message.body
 
 
 def test_is_it_fixed_is_only_for_concerns_from_her_own_walks(client, resident_b, officer_a, resolved_concern):

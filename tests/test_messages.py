@@ -35,7 +35,13 @@ RESIDENT_KINDS = [
     Kind.REPEAT_WALK_OFFER,
     Kind.RETENTION_WARNING,
 ]
-OFFICER_KINDS = [Kind.BOOKING_CONFIRMATION, Kind.REMINDER, Kind.DAY_PLAN, Kind.CONCERN_NUDGE]
+OFFICER_KINDS = [
+    Kind.BOOKING_CONFIRMATION,
+    Kind.REMINDER,
+    Kind.DAY_PLAN,
+    Kind.CONCERN_NUDGE,
+    Kind.CONCERN_REOPENED,
+]
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +95,14 @@ def scene(**resident_fields) -> dict:
 def row(kind: str, recipient, s: dict) -> Notification:
     walk = (
         s["done"]
-        if kind in (Kind.FEEDBACK_REQUEST, Kind.CONCERN_NUDGE, Kind.CONCERN_RESOLVED, Kind.REPEAT_WALK_OFFER)
+        if kind
+        in (
+            Kind.FEEDBACK_REQUEST,
+            Kind.CONCERN_NUDGE,
+            Kind.CONCERN_RESOLVED,
+            Kind.CONCERN_REOPENED,
+            Kind.REPEAT_WALK_OFFER,
+        )
         else s["walk"]
     )
     if kind in (Kind.PAIRED, Kind.REASSIGNED, Kind.PAIRING_ENDED):
@@ -99,7 +112,7 @@ def row(kind: str, recipient, s: dict) -> Notification:
     if kind == Kind.DAY_PLAN:
         day = timezone.localdate(s["walk"].starts_at)
         return notifications.record(kind=kind, recipient=recipient, extra=f"{day:%Y-%m-%d}")
-    concern = s["concern"] if kind == Kind.CONCERN_RESOLVED else None
+    concern = s["concern"] if kind in (Kind.CONCERN_RESOLVED, Kind.CONCERN_REOPENED) else None
     return notifications.record(kind=kind, recipient=recipient, walk=walk, concern=concern, extra="x")
 
 
