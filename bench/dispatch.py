@@ -77,7 +77,7 @@ def main() -> int:
         "DATABASE_URL": bench_url,
         # django-environ reads filemail:///x as the relative path "x" (the worker runs in BASE_DIR)
         "EMAIL_URL": f"filemail:///{mail_dir.relative_to(BASE_DIR)}",
-        "SMS_BACKEND": "patrols.sms.FileBackend",
+        "SMS_BACKEND": "walkandtalk.outbox.sms.FileBackend",
         "SMS_FILE_PATH": str(sms_dir),
         "LOG_LEVEL": "WARNING",
     }
@@ -96,14 +96,14 @@ def main() -> int:
         from django.utils import timezone
 
         from participants.models import Resident, User, Ward
-        from patrols.models import Notification
-        from patrols.tasks import dispatch_notifications
+        from walkandtalk.outbox.models import Notification
+        from walkandtalk.outbox.tasks import dispatch_notifications
 
         now = timezone.now()
         ward = Ward.objects.first()
         recipients = 200
         users = User.objects.bulk_create([User(email=f"bench{i}@example.org") for i in range(recipients)])
-        Resident.objects.bulk_create(
+        residents = Resident.objects.bulk_create(
             [
                 Resident(
                     user=user,
@@ -122,7 +122,9 @@ def main() -> int:
             [
                 Notification(
                     recipient=users[i % recipients],
-                    kind=Notification.Kind.WAITING_LIST,
+                    kind="waiting_list",
+                    about_type="resident",
+                    about_id=residents[i % recipients].pk,
                     channel="sms" if (i % recipients) % 10 == 0 else "email",
                     due_at=now,
                     idempotency_key=f"bench:{i}:waiting_list:user:{users[i % recipients].pk}",

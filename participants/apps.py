@@ -6,7 +6,7 @@ class ParticipantsConfig(AppConfig):
     verbose_name = "People and areas"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401 — connects the signal receivers
+        from . import messages, receivers  # noqa: F401 — registers the message kinds, connects receivers
         from .audit import connect_signals
 
         connect_signals()

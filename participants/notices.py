@@ -1,34 +1,45 @@
-"""Messages to residents about their pairing.
-
-Each is a row in the notification outbox (patrols.Notification), written in the pairing change's own
-transaction; the dispatcher sends it (patrols/dispatch.py), so a message is never lost with a worker
-and never sent for a change that was rolled back. Subjects and first lines are discreet.
-"""
+"""Messages to residents about their pairing, written to the outbox in the pairing change's own
+transaction: the dispatcher sends them, so a message is never lost with a worker and never sent for a
+change that was rolled back. The kinds are in participants/messages.py."""
 
 from __future__ import annotations
 
+from walkandtalk.outbox import outbox
+
+from . import messages
 from .models import Pairing, Resident
 
 
-def _outbox():
-    # Imported when used: patrols depends on participants, not the other way round at import time.
-    from patrols import notifications
-
-    return notifications
-
-
 def waiting_list_joined(resident: Resident) -> None:
-    _outbox().waiting_list_joined(resident)
+    # Once per spell on the waiting list.
+    outbox.record(
+        messages.WaitingList.build(
+            recipient=resident.user,
+            about_id=resident.pk,
+            once=f"since:{resident.waiting_since:%Y%m%d%H%M%S%f}",
+        )
+    )
+
+
+def _about_pairing(kind: type[messages.AboutPairing], pairing: Pairing, **data) -> None:
+    outbox.record(
+        kind.build(
+            recipient=pairing.resident.user,
+            about_id=pairing.resident_id,
+            data={"pairing": pairing.pk, **data},
+            once=f"pairing:{pairing.pk}",
+        )
+    )
 
 
 def paired(pairing: Pairing, *, after_waiting: bool) -> None:
-    _outbox().paired(pairing, after_waiting=after_waiting)
+    _about_pairing(messages.Paired, pairing, after_waiting=after_waiting)
 
 
 def reassigned(pairing: Pairing, *, previous: Pairing | None) -> None:
     # The message names the previous officer from the pairing history when it is sent.
-    _outbox().reassigned(pairing)
+    _about_pairing(messages.Reassigned, pairing)
 
 
 def pairing_ended(pairing: Pairing) -> None:
-    _outbox().pairing_ended(pairing)
+    _about_pairing(messages.PairingEnded, pairing)

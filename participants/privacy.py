@@ -30,6 +30,10 @@ from django.db.models import F, Max, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from walkandtalk.outbox import outbox
+from walkandtalk.outbox.models import Notification
+
+from . import messages as message_kinds
 from . import pairing as pairing_service
 from .audit import record_event
 from .models import AuditEvent, ContactChannel, Language, Resident, User
@@ -53,7 +57,7 @@ def _when(moment: datetime | None) -> str | None:
 
 def export_resident_data(resident: Resident, *, now: datetime | None = None) -> dict[str, Any]:
     """Her data, as plain JSON-ready values (the readable page shows the same)."""
-    from patrols.models import Concern, Notification, SafetyRating, Walk
+    from patrols.models import Concern, SafetyRating, Walk
 
     resident = Resident.objects.select_related("user", "ward__borough").get(pk=resident.pk)
     user = resident.user
@@ -139,7 +143,7 @@ def export_resident_data(resident: Resident, *, now: datetime | None = None) -> 
         ],
         "messages_we_sent_you": [
             {
-                "what": message.get_kind_display(),
+                "what": message.kind_title,
                 "by": message.get_channel_display(),
                 "status": message.get_status_display(),
                 "due": _when(message.due_at),
@@ -164,7 +168,7 @@ def erase_resident(*, resident: Resident, by: User | None, now: datetime | None 
     from allauth.usersessions.models import UserSession
 
     from patrols import booking
-    from patrols.models import ConcernUpdate, Disclosure, Notification, SafetyRating, Walk, WalkEvent
+    from patrols.models import ConcernUpdate, Disclosure, SafetyRating, Walk, WalkEvent
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -194,11 +198,8 @@ def erase_resident(*, resident: Resident, by: User | None, now: datetime | None 
             for disclosure in Disclosure.objects.filter(walk__in=walks):
                 disclosure.delete()  # one by one, so each deletion is in the audit log
 
-        her_messages = Notification.objects.filter(recipient=user)
-        her_messages.filter(status__in=[Notification.Status.PENDING, Notification.Status.SENDING]).update(
-            status=Notification.Status.CANCELLED, last_error="Her account was erased."
-        )
-        her_messages.update(last_error="", provider_reference="")
+        outbox.cancel_for_recipient(recipient_id=user.pk, reason="Her account was erased.")
+        Notification.objects.filter(recipient=user).update(note="", provider_reference="")
 
         Resident.objects.filter(pk=resident.pk).update(
             preferred_name=ERASED_NAME,
@@ -260,9 +261,6 @@ def _with_last_activity():
 def apply_retention(*, now: datetime | None = None) -> dict[str, int]:
     """Warn the residents inactive for the retention period, once; erase those warned long enough ago
     who have not come back; forget the warning for those who have. Safe to run twice."""
-    from patrols import notifications
-    from patrols.models import Notification
-
     now = now or timezone.now()
     cutoff = months_before(now, settings.RESIDENT_RETENTION_MONTHS)
     notice = timedelta(days=settings.RESIDENT_RETENTION_NOTICE_DAYS)
@@ -283,11 +281,10 @@ def apply_retention(*, now: datetime | None = None) -> dict[str, int]:
                 retention_warned_at=now
             ):
                 continue
-            notifications.record(
-                kind=Notification.Kind.RETENTION_WARNING,
-                recipient=resident.user,
-                extra=f"{now:%Y%m%d}",
-                due_at=now,
+            outbox.record(
+                message_kinds.RetentionWarning.build(
+                    recipient=resident.user, about_id=resident.pk, once=f"{now:%Y%m%d}", due_at=now
+                )
             )
             record_event(
                 actor=None,

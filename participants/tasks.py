@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from walkandtalk.outbox.tasks import send_soon
+
 from . import privacy
 
 
@@ -13,7 +15,5 @@ def apply_retention() -> dict[str, int]:
     who have not come back. The warnings go out through the outbox like every other message."""
     done = privacy.apply_retention()
     if done["warned"]:
-        from patrols.tasks import dispatch_notifications
-
-        dispatch_notifications.delay_on_commit()
+        send_soon()
     return done

@@ -12,7 +12,7 @@ from walkandtalk.admin import (
     SergeantTabularInline,
 )
 
-from . import booking, concerns, dispatch
+from . import booking, concerns
 from .models import (
     AvailabilityException,
     AvailabilityWindow,
@@ -20,7 +20,6 @@ from .models import (
     ConcernCategory,
     ConcernUpdate,
     Disclosure,
-    Notification,
     SafetyRating,
     Walk,
     WalkEvent,
@@ -124,34 +123,6 @@ class AvailabilityExceptionAdmin(SergeantModelAdmin):
     list_filter = ["kind", "officer"]
     date_hierarchy = "starts_at"
     list_select_related = ["officer"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyModelAdmin):
-    list_display = ["kind", "recipient", "channel", "due_at", "status", "attempts", "sent_at", "last_error"]
-    list_filter = [
-        "status",
-        "kind",
-        "channel",
-        ("created_at", admin.DateFieldListFilter),
-        ("sent_at", admin.DateFieldListFilter),
-    ]
-    search_fields = ["recipient__email", "idempotency_key"]
-    date_hierarchy = "due_at"
-    list_select_related = ["recipient"]
-    actions = ["resend"]
-
-    @admin.action(description="Resend the selected failed messages")
-    def resend(self, request, queryset):
-        count = dispatch.resend(notifications=queryset)
-        skipped = queryset.count() - count
-        self.message_user(
-            request, f"{count} message(s) will be sent again within a minute.", messages.SUCCESS
-        )
-        if skipped:
-            self.message_user(
-                request, f"{skipped} message(s) had not failed, so were left alone.", messages.WARNING
-            )
 
 
 @admin.register(ConcernCategory)

@@ -95,7 +95,7 @@ def book_walk(
             )
             _save(walk)
             WalkEvent.objects.create(walk=walk, kind=WalkEvent.Kind.BOOKED, by=walk.booked_by, at=now)
-            notifications.walk_booked(walk, now=now)
+            notifications.walk_booked(walk, by=walk.booked_by, now=now)
     except IntegrityError:
         raise BookingError(TAKEN) from None
     return walk

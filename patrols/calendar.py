@@ -1,36 +1,63 @@
-"""Calendar invites (.ics) for booked walks, with icalendar."""
+"""Calendar invites (.ics) for walks, with icalendar (RFC 5545, and RFC 5546 for the methods).
+
+One walk is one event in her calendar: the UID never changes. A booking or a move is METHOD:REQUEST
+with SEQUENCE = the walk's version (1 at booking, +1 each move), so her calendar app updates the
+event in place; a cancellation is METHOD:CANCEL with a higher SEQUENCE still, so it removes it.
+Discreet: it says "police" only if she chose that.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from .models import Walk
 
+METHODS = ("PUBLISH", "REQUEST", "CANCEL")
 
-def walk_invite(walk: Walk, *, mention_police: bool) -> bytes:
-    """A one-event calendar. Discreet: it says "police" only if she chose that. SEQUENCE follows moves,
-    so importing a newer invite updates the same event in her calendar."""
+
+def walk_uid(walk: Walk) -> str:
+    return f"walk-{walk.pk}@walkandtalk"
+
+
+def _organizer() -> vCalAddress:
+    address = vCalAddress(f"mailto:{settings.CALENDAR_ORGANIZER_EMAIL}")
+    address.params["cn"] = vText("Walk and Talk")
+    return address
+
+
+def walk_invite(walk: Walk, *, method: str, attendee: str, mention_police: bool) -> bytes:
+    if method not in METHODS:
+        raise ValueError(f"Unknown calendar method {method!r}")
     calendar = Calendar()
     calendar.add("prodid", "-//Walk and Talk//walkandtalk//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     event = Event()
-    event.add("uid", f"walk-{walk.pk}@walkandtalk")
-    event.add("sequence", walk.version)
+    event.add("uid", walk_uid(walk))
+    # A cancellation must outrank the last invite for the walk's current time.
+    event.add("sequence", walk.version + (1 if method == "CANCEL" else 0))
     event.add("dtstamp", timezone.now())
     event.add("dtstart", walk.starts_at)
     event.add("dtend", walk.ends_at)
+    event.add("organizer", _organizer())
+    guest = vCalAddress(f"mailto:{attendee}")
+    guest.params["role"] = vText("REQ-PARTICIPANT")
+    guest.params["partstat"] = vText("ACCEPTED")
+    event.add("attendee", guest)
     officer = walk.officer.display_name if mention_police else walk.officer.display_name.removeprefix("PC ")
     event.add("summary", "Walk and Talk" + (" with a police officer" if mention_police else ""))
     event.add("location", walk.meeting_point)
-    event.add(
-        "description",
-        f"Meeting {officer}. Walk code: {walk.walk_code} — she will say it when you meet.\n"
-        f"Details, or to move or cancel: {settings.SITE_URL}/walks/{walk.pk}/",
-    )
-    if walk.status == Walk.Status.CANCELLED:
+    if method == "CANCEL":
         event.add("status", "CANCELLED")
+        event.add("description", f"This walk is cancelled. Details: {settings.SITE_URL}/walks/{walk.pk}/")
+    else:
+        event.add("status", "CONFIRMED")
+        event.add(
+            "description",
+            f"Meeting {officer}. Walk code: {walk.walk_code} — she will say it when you meet.\n"
+            f"Details, or to move or cancel: {settings.SITE_URL}/walks/{walk.pk}/",
+        )
     calendar.add_component(event)
     return calendar.to_ical()

@@ -1,4 +1,4 @@
-"""Availability, walks, and the outbox of messages they cause."""
+"""Availability, walks, concerns and what follows from them."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
 
-from participants.models import Officer, Pairing, Resident, User
+from participants.models import Officer, Resident, User
 from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
 
 LONDON = ZoneInfo("Europe/London")
@@ -242,72 +242,6 @@ class WalkEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {timezone.localtime(self.at, LONDON):%d %b %H:%M}"
-
-
-class Notification(models.Model):
-    """The outbox: one row per message, written in the same transaction as the change that causes it.
-
-    The dispatcher (beat, every minute) claims due rows, re-checks they still apply, sends them and
-    marks them sent. The unique key makes each message exist once, whatever retries happen.
-    """
-
-    class Channel(models.TextChoices):
-        EMAIL = "email", "Email"
-        SMS = "sms", "SMS"
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-
-    class Kind(models.TextChoices):
-        BOOKING_CONFIRMATION = "booking_confirmation", "Booking confirmation"
-        REMINDER = "reminder", "Reminder before a walk"
-        WALK_MOVED = "walk_moved", "Walk moved"
-        WALK_CANCELLED = "walk_cancelled", "Walk cancelled"
-        DAY_PLAN = "day_plan", "Officer’s day plan"
-        FEEDBACK_REQUEST = "feedback_request", "How safe do you feel now?"
-        CONCERN_NUDGE = "concern_nudge", "Nudge: log the walk’s concerns"
-        PAIRED = "paired", "Paired with an officer"
-        WAITING_LIST = "waiting_list", "Joined the waiting list"
-        REASSIGNED = "reassigned", "Officer changed"
-        PAIRING_ENDED = "pairing_ended", "Pairing ended"
-        CONCERN_RESOLVED = "concern_resolved", "Is it fixed?"
-        CONCERN_REOPENED = "concern_reopened", "Not fixed, says the resident"
-        REPEAT_WALK_OFFER = "repeat_walk_offer", "Offer of a repeat walk"
-        RETENTION_WARNING = "retention_warning", "Details to be removed (inactive)"
-
-    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
-    channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
-    kind = models.CharField(max_length=40, choices=Kind.choices)
-    walk = models.ForeignKey(
-        Walk, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    pairing = models.ForeignKey(
-        Pairing, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    concern = models.ForeignKey(
-        "Concern", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    provider_reference = models.CharField(
-        max_length=100, blank=True, help_text="The email/SMS provider's id."
-    )
-    due_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["due_at", "pk"]
-        indexes = [models.Index(fields=["status", "due_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.recipient} ({self.get_status_display()})"
 
 
 class ConcernCategory(models.Model):

@@ -1,8 +1,14 @@
-"""The messages a change causes, written to the outbox (Notification) in the change's transaction.
+"""Who is told of what, when a walk or a concern changes (README: "Who is told of each change").
 
-Each row has a unique idempotency key — walk, version, kind, recipient — so recording the same
-message twice leaves one row, and a reminder written for a walk's old time (an older version) is
-cancelled when the walk moves. Sending is the dispatcher's job.
+Every function is called inside the change's own transaction and writes outbox rows (the kinds are in
+patrols/messages.py); the dispatcher sends them. The rules:
+- The person a change affects is told of the walk's current state. A booking confirms it to her and
+  to her officer; a move tells each of them the new time; a cancellation tells each who knew of it.
+- A message that a later change makes wrong is replaced, never just dropped: booked and then moved
+  before the confirmation went out → one confirmation, for the new time. Reminders for the old time
+  are replaced with reminders for the new one.
+- Nobody is told of a move or a cancellation of a walk she was never told of (an officer whose
+  confirmation had not gone yet gets the confirmation for the new time, or nothing).
 """
 
 from __future__ import annotations
@@ -10,61 +16,29 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.utils import timezone
 
-from participants.models import ContactChannel, Pairing, Resident, User
+from participants.models import User
+from participants.roles import role_of
+from walkandtalk.outbox import outbox
 
-from .models import LONDON, Notification, Walk
-
-Kind = Notification.Kind
-
-
-def channel_for(user: User) -> str:
-    """A resident chooses email or SMS; staff get email."""
-    resident = getattr(user, "resident", None)
-    if resident is not None and resident.contact_channel == ContactChannel.SMS and resident.mobile:
-        return Notification.Channel.SMS
-    return Notification.Channel.EMAIL
-
-
-def record(
-    *,
-    kind: str,
-    recipient: User,
-    walk: Walk | None = None,
-    due_at: datetime | None = None,
-    extra: str = "",
-    concern=None,
-    pairing: Pairing | None = None,
-) -> Notification:
-    """Write one message to the outbox (once: a second call with the same key changes nothing)."""
-    if walk is not None:
-        subject = f"walk:{walk.pk}:v{walk.version}"
-    elif pairing is not None:
-        subject = f"pairing:{pairing.pk}"
-    else:
-        subject = "general"
-    key = f"{subject}:{kind}{':' + extra if extra else ''}:user:{recipient.pk}"
-    notification, _ = Notification.objects.get_or_create(
-        idempotency_key=key,
-        defaults={
-            "kind": kind,
-            "recipient": recipient,
-            "walk": walk,
-            "concern": concern,
-            "pairing": pairing,
-            "channel": channel_for(recipient),
-            "due_at": due_at or timezone.now(),
-        },
-    )
-    return notification
+from . import messages
+from .messages import TELL_WALK, UPCOMING_WALK
+from .models import LONDON, Walk
 
 
 def _parties(walk: Walk) -> list[User]:
     return [walk.resident.user, walk.officer.user]
 
 
-def _reminders(walk: Walk, now: datetime) -> None:
+def _about(walk: Walk, kind, user: User, *, by: User | None = None, once: str = "", **fields):
+    data = {"walk": walk.pk, "version": walk.version, **fields}
+    if by is not None:
+        data |= {"by": by.pk, "by_role": role_of(by)}
+    return kind.build(recipient=user, about_id=walk.pk, data=data, once=once or f"v{walk.version}")
+
+
+def _reminders(walk: Walk, now: datetime) -> list:
+    rows = []
     for hours in settings.REMINDER_HOURS_BEFORE:
         # In UTC: on an aware London time, Python subtracts wall-clock hours, which is an hour out
         # across a clock change. A reminder "24 h before" means 24 real hours.
@@ -72,45 +46,66 @@ def _reminders(walk: Walk, now: datetime) -> None:
         if due <= now:
             continue  # too late for this one: the confirmation has just gone
         for user in _parties(walk):
-            record(kind=Kind.REMINDER, recipient=user, walk=walk, due_at=due, extra=f"{hours}h")
+            row = _about(walk, messages.Reminder, user, once=f"v{walk.version}:{hours}h", hours=hours)
+            row.due_at = due
+            rows.append(row)
+    return rows
 
 
-def cancel_pending(walk: Walk, *, older_than_version: int | None = None) -> int:
-    """Cancel the walk's unsent messages (all of them, or only those written for older versions)."""
-    pending = Notification.objects.filter(walk=walk, status=Notification.Status.PENDING)
-    if older_than_version is not None:
-        pending = pending.exclude(idempotency_key__startswith=f"walk:{walk.pk}:v{older_than_version}:")
-    return pending.update(status=Notification.Status.CANCELLED)
-
-
-def walk_booked(walk: Walk, *, now: datetime) -> None:
-    for user in _parties(walk):
-        record(kind=Kind.BOOKING_CONFIRMATION, recipient=user, walk=walk)
-    _reminders(walk, now)
+def walk_booked(walk: Walk, *, by: User | None = None, now: datetime) -> None:
+    """Both are told, with the invite; the reminders wait for their time. One INSERT: a new walk has
+    no earlier message to replace."""
+    confirmations = [_about(walk, messages.BookingConfirmation, user, by=by) for user in _parties(walk)]
+    outbox.record(*confirmations, *_reminders(walk, now), replace=False)
 
 
 def walk_moved(walk: Walk, *, by: User | None, now: datetime) -> None:
-    cancel_pending(walk, older_than_version=walk.version)
-    for user in _parties(walk):
-        if user != by:
-            record(kind=Kind.WALK_MOVED, recipient=user, walk=walk)
-    _reminders(walk, now)
+    """Each party is told the new time, the one who moved it too (her calendar must follow). Whoever
+    has not been sent the confirmation yet gets the confirmation for the new time instead."""
+    told = outbox.told(about_type="walk", about_id=walk.pk, kinds=TELL_WALK)
+    rows = [
+        _about(walk, messages.WalkMoved if user.pk in told else messages.BookingConfirmation, user, by=by)
+        for user in _parties(walk)
+    ]
+    outbox.record(*rows, *_reminders(walk, now))
 
 
 def walk_cancelled(walk: Walk, *, by: User | None) -> None:
-    cancel_pending(walk)
-    for user in _parties(walk):
-        if user != by:
-            record(kind=Kind.WALK_CANCELLED, recipient=user, walk=walk)
+    """Each party who knew of the walk is told (the invite removes it from her calendar): whoever was
+    sent a message about it, and whoever booked it unless she cancelled it herself. The others'
+    unsent messages about it are cancelled."""
+    knew = outbox.told(about_type="walk", about_id=walk.pk, kinds=TELL_WALK)
+    if walk.booked_by_id is not None and (by is None or walk.booked_by_id != by.pk):
+        knew.add(walk.booked_by_id)
+    rows = [_about(walk, messages.WalkCancelled, user, by=by) for user in _parties(walk) if user.pk in knew]
+    outbox.record(*rows)
+    outbox.cancel(
+        about_type="walk",
+        about_id=walk.pk,
+        kinds=UPCOMING_WALK,
+        reason="The walk was cancelled before she had been told of it.",
+    )
+
+
+def cancel_pending(walk: Walk, *, reason: str) -> int:
+    """The walk will not happen as booked (a no-show): its reminders and unsent notices go."""
+    return outbox.cancel(about_type="walk", about_id=walk.pk, kinds=UPCOMING_WALK, reason=reason)
 
 
 def walk_completed(walk: Walk, *, now: datetime) -> None:
     """After a walk: ask her how safe she feels (1 h later); nudge the officer if nothing is logged
-    after 12 h (the dispatcher re-checks that before sending)."""
-    record(
-        kind=Kind.FEEDBACK_REQUEST, recipient=walk.resident.user, walk=walk, due_at=now + timedelta(hours=1)
-    )
-    record(kind=Kind.CONCERN_NUDGE, recipient=walk.officer.user, walk=walk, due_at=now + timedelta(hours=12))
+    after 12 h (both are re-checked before sending)."""
+    feedback = _about(walk, messages.FeedbackRequest, walk.resident.user)
+    feedback.due_at = now + timedelta(hours=1)
+    nudge = _about(walk, messages.ConcernNudge, walk.officer.user)
+    nudge.due_at = now + timedelta(hours=12)
+    outbox.record(feedback, nudge, replace=False)
+
+
+def _about_concern(kind, concern, user: User, *, once: str):
+    walk = concern.walk
+    data = {"walk": walk.pk, "version": walk.version, "concern": concern.pk}
+    return kind.build(recipient=user, about_id=concern.pk, data=data, once=once)
 
 
 def concern_resolved(concern, *, now: datetime) -> None:
@@ -118,15 +113,21 @@ def concern_resolved(concern, *, now: datetime) -> None:
     walk = concern.walk
     resident_user = walk.resident.user
     # A concern can be resolved, reopened and resolved again: each resolution asks once.
-    record(
-        kind=Kind.CONCERN_RESOLVED,
-        recipient=resident_user,
-        walk=walk,
-        extra=f"concern:{concern.pk}:{concern.resolved_at:%Y%m%d%H%M%S}",
-        concern=concern,
-    )
+    rows = [
+        _about_concern(
+            messages.ConcernResolved, concern, resident_user, once=f"{concern.resolved_at:%Y%m%d%H%M%S}"
+        )
+    ]
     if not walk.concerns.exclude(status__in=["resolved", "closed"]).exists():
-        record(kind=Kind.REPEAT_WALK_OFFER, recipient=resident_user, walk=walk)
+        rows.append(_about(walk, messages.RepeatWalkOffer, resident_user, once="offer"))
+    outbox.record(*rows)
+
+
+def concern_reopened(concern, *, now: datetime) -> None:
+    """She says a place marked fixed is not: tell the officer who logged it (once per reopening)."""
+    outbox.record(
+        _about_concern(messages.ConcernReopened, concern, concern.officer.user, once=f"{now:%Y%m%d%H%M%S}")
+    )
 
 
 def day_plans(*, day: date, now: datetime) -> int:
@@ -135,47 +136,17 @@ def day_plans(*, day: date, now: datetime) -> int:
     walks = Walk.objects.filter(
         status=Walk.Status.BOOKED, starts_at__gte=start, starts_at__lt=start + timedelta(days=1)
     )
-    officers = {walk.officer.user for walk in walks.select_related("officer__user")}
-    for user in officers:
-        record(kind=Kind.DAY_PLAN, recipient=user, extra=f"{day:%Y-%m-%d}", due_at=now)
+    officers = {walk.officer for walk in walks.select_related("officer__user")}
+    outbox.record(
+        *[
+            messages.DayPlan.build(
+                recipient=officer.user,
+                about_id=officer.pk,
+                data={"day": f"{day:%Y-%m-%d}"},
+                once=f"{day}",
+                due_at=now,
+            )
+            for officer in officers
+        ]
+    )
     return len(officers)
-
-
-# Pairing notices (participants/notices.py calls these inside the pairing's transaction).
-
-
-def waiting_list_joined(resident: Resident) -> None:
-    # Once per spell on the waiting list.
-    record(
-        kind=Kind.WAITING_LIST,
-        recipient=resident.user,
-        extra=f"since:{resident.waiting_since:%Y%m%d%H%M%S%f}",
-    )
-
-
-def paired(pairing: Pairing, *, after_waiting: bool) -> None:
-    record(
-        kind=Kind.PAIRED,
-        recipient=pairing.resident.user,
-        pairing=pairing,
-        extra="after_waiting" if after_waiting else "",
-    )
-
-
-def reassigned(pairing: Pairing) -> None:
-    record(kind=Kind.REASSIGNED, recipient=pairing.resident.user, pairing=pairing)
-
-
-def pairing_ended(pairing: Pairing) -> None:
-    record(kind=Kind.PAIRING_ENDED, recipient=pairing.resident.user, pairing=pairing)
-
-
-def concern_reopened(concern, *, now: datetime) -> None:
-    """She says a place marked fixed is not: tell the officer who logged it (once per reopening)."""
-    record(
-        kind=Kind.CONCERN_REOPENED,
-        recipient=concern.officer.user,
-        walk=concern.walk,
-        extra=f"concern:{concern.pk}:{now:%Y%m%d%H%M%S}",
-        concern=concern,
-    )

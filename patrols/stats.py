@@ -25,8 +25,9 @@ from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from participants.models import Borough, Officer, Pairing, Resident, Ward
+from walkandtalk.outbox.models import Notification
 
-from .models import LONDON, Concern, Notification, SafetyRating, Walk
+from .models import LONDON, Concern, SafetyRating, Walk
 
 AGE_BUCKETS = [("0–7 days", 0, 7), ("8–28 days", 8, 28), ("Over 28 days", 29, None)]
 

@@ -1,8 +1,5 @@
-"""Thin Celery tasks: beat runs them; the work is in patrols/dispatch.py and patrols/notifications.py.
-
-No ETA or countdown tasks: a message's due time is on its outbox row, and the dispatcher, run every
-minute, sends what is due. A task that runs twice (acks_late after a lost worker) does no harm.
-"""
+"""Thin Celery tasks of the walks: beat runs them; the work is in patrols/notifications.py.
+The outbox dispatcher's own task is walkandtalk.outbox.tasks.dispatch_notifications."""
 
 from __future__ import annotations
 
@@ -10,14 +7,10 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from . import dispatch, notifications
+from walkandtalk.outbox.tasks import send_soon
+
+from . import notifications
 from .models import LONDON
-
-
-@shared_task
-def dispatch_notifications(limit: int | None = None) -> int:
-    """Beat, every minute: send the messages that are due."""
-    return dispatch.dispatch_due(limit=limit)
 
 
 @shared_task
@@ -26,5 +19,5 @@ def send_day_plans() -> int:
     now = timezone.now()
     with transaction.atomic():
         count = notifications.day_plans(day=timezone.localtime(now, LONDON).date(), now=now)
-    dispatch_notifications.delay_on_commit()
+    send_soon()
     return count

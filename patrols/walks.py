@@ -53,7 +53,7 @@ def _change(walk: Walk, *, by: User, to: str, event: str, now: datetime, **field
         if to == Walk.Status.COMPLETED:
             notifications.walk_completed(walk, now=now)
         if to == Walk.Status.NO_SHOW:
-            notifications.cancel_pending(walk)
+            notifications.cancel_pending(walk, reason="She did not come: the walk is over.")
     return walk
 
 

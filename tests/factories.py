@@ -133,6 +133,7 @@ class WalkFactory(factory.django.DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda walk: walk.starts_at + timedelta(hours=1))
     meeting_point = "Outside Peckham Rye station"
     route = "Rye Lane to the common and back"
+    booked_by = factory.LazyAttribute(lambda walk: walk.resident.user)  # she booked it herself
 
 
 __all__ = [

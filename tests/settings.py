@@ -26,7 +26,7 @@ CSRF_COOKIE_SECURE = False
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-SMS_BACKEND = "patrols.sms.MemoryBackend"
+SMS_BACKEND = "walkandtalk.outbox.sms.MemoryBackend"
 # Worker subprocesses started by tests/test_notifications_delivery.py write their emails to files
 # (each the test's own folder), optionally slowly, so a test can count what was sent.
 if os.environ.get("TEST_MAIL_DIR"):

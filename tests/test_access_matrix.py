@@ -42,7 +42,6 @@ from patrols.models import (
     ConcernCategory,
     ConcernUpdate,
     Disclosure,
-    Notification,
     SafetyRating,
     Walk,
 )
@@ -53,6 +52,7 @@ from tests.factories import (
     WalkFactory,
 )
 from tests.helpers import body_of, rolled_back
+from walkandtalk.outbox.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -208,7 +208,12 @@ def scene(resident_a, resident_b, officer_a, officer_b, sergeant) -> Scene:
     # someone on the waiting list and a message in the outbox, so every admin list has a record
     ResidentFactory(preferred_name="Waiting Wren", waiting_since=now)
     Notification.objects.create(
-        recipient=resident_a.user, kind=Notification.Kind.REMINDER, walk=walk, idempotency_key="matrix-1"
+        recipient=resident_a.user,
+        kind="reminder",
+        about_type="walk",
+        about_id=walk.pk,
+        data={"walk": walk.pk, "version": walk.version},
+        idempotency_key="matrix-1",
     )
     users = {
         "resident_a": resident_a.user,

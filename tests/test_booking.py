@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from patrols import booking
-from patrols.models import LONDON, Notification, Walk, WalkEvent
+from patrols.models import LONDON, Walk, WalkEvent
 from patrols.slots import Slot
 from tests.factories import (
     AvailabilityWindowFactory,
@@ -18,6 +18,8 @@ from tests.factories import (
     WalkFactory,
     sergeant_user,
 )
+from tests.outbox import send_due
+from walkandtalk.outbox.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +66,7 @@ def test_booking_a_slot_creates_the_walk_its_history_and_its_messages(resident, 
     assert walk.known_worries == "The alley by the car park"
     assert walk.is_after_dark
     assert list(walk.events.values_list("kind", "by")) == [(WalkEvent.Kind.BOOKED, resident.user.pk)]
-    messages = Notification.objects.filter(walk=walk)
+    messages = Notification.objects.filter(about_type="walk", about_id=walk.pk)
     kinds = sorted((n.kind, n.recipient_id) for n in messages)
     assert kinds == sorted(
         [
@@ -128,16 +130,40 @@ def test_moving_a_walk_changes_the_time_and_replaces_the_reminders(resident, off
         and event.new_starts_at == at("20:30")
         and event.by == resident.user
     )
-    old_reminders = Notification.objects.filter(walk=walk, kind="reminder", idempotency_key__contains=":v1:")
-    assert set(old_reminders.values_list("status", flat=True)) == {"cancelled"}
-    new_reminders = Notification.objects.filter(walk=walk, kind="reminder", idempotency_key__contains=":v2:")
+    old_reminders = Notification.objects.filter(
+        about_type="walk", about_id=walk.pk, kind="reminder", data__version=1
+    )
+    assert set(old_reminders.values_list("status", flat=True)) == {"replaced"}
+    new_reminders = Notification.objects.filter(
+        about_type="walk", about_id=walk.pk, kind="reminder", data__version=2
+    )
     assert sorted(set(new_reminders.values_list("due_at", flat=True))) == [
         at("20:30", date(2026, 12, 7)),
         at("18:30"),
     ]
-    # the other party is told; she moved it herself
-    moved_notices = Notification.objects.filter(walk=walk, kind="walk_moved")
-    assert list(moved_notices.values_list("recipient", flat=True)) == [officer.user.pk]
+    # Nobody had been sent the confirmation yet: each gets one, for the new time, and no "moved".
+    messages = Notification.objects.filter(about_type="walk", about_id=walk.pk).exclude(kind="reminder")
+    assert sorted(messages.values_list("kind", "data__version", "status", "recipient")) == sorted(
+        [
+            ("booking_confirmation", 1, "replaced", resident.user.pk),
+            ("booking_confirmation", 1, "replaced", officer.user.pk),
+            ("booking_confirmation", 2, "pending", resident.user.pk),
+            ("booking_confirmation", 2, "pending", officer.user.pk),
+        ]
+    )
+
+
+def test_moving_a_walk_both_were_told_of_tells_both_the_new_time(resident, officer):
+    walk = book(resident, "19:00")
+    send_due(NOW)  # the confirmations go
+
+    booking.move_walk(walk=walk, starts_at=at("20:30"), by=resident.user, now=NOW)
+
+    moved = Notification.objects.filter(about_type="walk", about_id=walk.pk, kind="walk_moved")
+    # her too, though she moved it herself: her calendar must follow
+    assert sorted(moved.values_list("recipient", "data__version", "status")) == sorted(
+        [(resident.user.pk, 2, "pending"), (officer.user.pk, 2, "pending")]
+    )
 
 
 def test_a_walk_may_move_to_a_time_overlapping_where_it_is_now(resident):
@@ -158,7 +184,7 @@ def test_moving_to_a_taken_time_is_refused(resident, officer):
     assert walk.starts_at == at("19:00") and walk.version == 1
 
 
-def test_cancelling_cancels_its_reminders_and_tells_the_officer(resident, officer):
+def test_cancelling_before_anyone_was_told_tells_nobody_and_sends_nothing(resident, officer):
     walk = book(resident, "19:00")
 
     booking.cancel_walk(walk=walk, by=resident.user, reason="", now=NOW)
@@ -166,13 +192,28 @@ def test_cancelling_cancels_its_reminders_and_tells_the_officer(resident, office
     walk.refresh_from_db()
     assert walk.status == Walk.Status.CANCELLED
     assert walk.cancelled_by == resident.user and walk.cancelled_at == NOW
-    pending = Notification.objects.filter(walk=walk, status="pending")
-    assert [(n.kind, n.recipient_id) for n in pending] == [("walk_cancelled", officer.user.pk)]
+    # she cancelled it herself; her officer had never been told of it
+    messages = Notification.objects.filter(about_type="walk", about_id=walk.pk)
+    assert set(messages.values_list("status", flat=True)) == {"cancelled"}
     assert walk.events.last().kind == WalkEvent.Kind.CANCELLED
     # the time is free again
     other = ResidentFactory()
     PairingFactory(resident=other, officer=officer)
     assert book(other, "19:00").starts_at == at("19:00")
+
+
+def test_cancelling_a_walk_both_were_told_of_tells_both_and_replaces_the_reminders(resident, officer):
+    walk = book(resident, "19:00")
+    send_due(NOW)
+
+    booking.cancel_walk(walk=walk, by=resident.user, reason="", now=NOW)
+
+    pending = Notification.objects.filter(about_type="walk", about_id=walk.pk, status="pending")
+    assert sorted((n.kind, n.recipient_id) for n in pending) == sorted(
+        [("walk_cancelled", officer.user.pk), ("walk_cancelled", resident.user.pk)]
+    )
+    reminders = Notification.objects.filter(about_type="walk", about_id=walk.pk, kind="reminder")
+    assert set(reminders.values_list("status", flat=True)) == {"replaced"}
 
 
 def test_the_officer_and_the_sergeant_cancel_with_a_reason(resident, officer):
@@ -182,17 +223,15 @@ def test_the_officer_and_the_sergeant_cancel_with_a_reason(resident, officer):
     booking.cancel_walk(walk=walk, by=officer.user, reason="Called to an incident", now=NOW)
     walk.refresh_from_db()
     assert walk.cancel_reason == "Called to an incident"
-    told = Notification.objects.get(walk=walk, kind="walk_cancelled")
+    # she booked it, so she knows of it; her officer's confirmation had not gone
+    told = Notification.objects.get(about_type="walk", about_id=walk.pk, kind="walk_cancelled")
     assert told.recipient == resident.user
 
     second = book(resident, "15:00")
+    send_due(NOW)
     booking.cancel_walk(walk=second, by=sergeant_user(), reason="Station closed", now=NOW)
-    assert set(
-        Notification.objects.filter(walk=second, kind="walk_cancelled").values_list("recipient", flat=True)
-    ) == {
-        resident.user.pk,
-        officer.user.pk,
-    }
+    cancelled = Notification.objects.filter(about_type="walk", about_id=second.pk, kind="walk_cancelled")
+    assert set(cancelled.values_list("recipient", flat=True)) == {resident.user.pk, officer.user.pk}
 
 
 def test_resident_cannot_change_a_walk_less_than_two_hours_before(resident, officer):

@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
+from patrols import notifications
 from patrols.models import LONDON, AvailabilityException, AvailabilityWindow, Walk
 from tests.factories import (
     AvailabilityWindowFactory,
@@ -16,6 +18,7 @@ from tests.factories import (
     ResidentFactory,
     WalkFactory,
 )
+from tests.outbox import about_walk, send_due
 
 pytestmark = pytest.mark.django_db
 
@@ -173,7 +176,7 @@ def test_the_invite_is_a_discreet_calendar_event(client, walk_a):
     client.force_login(walk_a.resident.user)
     response = client.get(reverse("patrols:walk_invite", args=[walk_a.pk]))
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/calendar"
+    assert response["Content-Type"] == "text/calendar; method=PUBLISH"
     assert "attachment" in response["Content-Disposition"]
     body = response.content.decode()
     assert "BEGIN:VEVENT" in body
@@ -186,7 +189,14 @@ def test_the_invite_is_a_discreet_calendar_event(client, walk_a):
     assert "police" in client.get(reverse("patrols:walk_invite", args=[walk_a.pk])).content.decode().lower()
 
 
+def told_of(walk) -> None:
+    """Her walk's confirmations have gone, to her and to her officer."""
+    notifications.walk_booked(walk, now=timezone.now())
+    send_due()
+
+
 def test_she_moves_her_walk(client, walk_a, officer_a):
+    told_of(walk_a)
     client.force_login(walk_a.resident.user)
     url = reverse("patrols:walk_move", args=[walk_a.pk])
     assert "Move your walk" in client.get(url).content.decode()
@@ -196,7 +206,7 @@ def test_she_moves_her_walk(client, walk_a, officer_a):
     assert response.status_code == 302
     walk_a.refresh_from_db()
     assert walk_a.starts_at == at("15:00")
-    assert walk_a.notifications.filter(kind="walk_moved", recipient=officer_a.user).exists()
+    assert about_walk(walk_a).filter(kind="walk_moved", recipient=officer_a.user).exists()
 
 
 def test_moving_to_a_taken_time_shows_the_message(client, walk_a, officer_a):
@@ -397,6 +407,7 @@ def test_officers_from_another_area_cannot_be_booked(client, resident_a):
 def test_sergeant_cancels_walks_in_the_admin_with_a_reason(client, walk_a, sergeant):
     from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
+    told_of(walk_a)
     client.force_login(sergeant)
     url = reverse("admin:patrols_walk_changelist")
     assert client.get(url).status_code == 200
@@ -405,7 +416,7 @@ def test_sergeant_cancels_walks_in_the_admin_with_a_reason(client, walk_a, serge
     client.post(url, {**base, "apply": "1", "reason": "Station closed for the evening"})
     walk_a.refresh_from_db()
     assert walk_a.status == Walk.Status.CANCELLED and walk_a.cancelled_by == sergeant
-    assert set(walk_a.notifications.filter(kind="walk_cancelled").values_list("recipient", flat=True)) == {
+    assert set(about_walk(walk_a).filter(kind="walk_cancelled").values_list("recipient", flat=True)) == {
         walk_a.resident.user.pk,
         walk_a.officer.user.pk,
     }

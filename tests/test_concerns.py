@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patrols import concerns as concern_service
-from patrols.models import Concern, ConcernCategory, Disclosure, Notification, Walk
+from patrols.models import Concern, ConcernCategory, Disclosure, Walk
 from tests.factories import OfficerFactory, PairingFactory, ResidentFactory, WalkFactory, ward
+from walkandtalk.outbox.models import Notification
 
 pytestmark = pytest.mark.django_db
 

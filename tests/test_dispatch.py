@@ -1,4 +1,4 @@
-"""The dispatcher's rules (patrols/dispatch.py): re-checks, retries, clock changes, day plans, the
+"""The dispatcher's rules (walkandtalk/outbox/dispatch.py): re-checks, retries, clock changes, day plans, the
 sergeant's resend, the SMS backends. (Real workers and the broker: test_notifications_delivery.py.)"""
 
 from __future__ import annotations
@@ -12,12 +12,16 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from patrols import dispatch, notifications, sms
-from patrols.models import LONDON, Notification, SafetyRating, Walk
-from patrols.tasks import dispatch_notifications, send_day_plans
+from participants import notices
+from patrols import notifications
+from patrols.models import LONDON, SafetyRating, Walk
+from patrols.tasks import send_day_plans
 from tests.factories import OfficerFactory, ResidentFactory, WalkFactory, sergeant_user
 from tests.outbox import send_due
 from walkandtalk.celery import app as celery_app
+from walkandtalk.outbox import dispatch, sms
+from walkandtalk.outbox.models import Notification
+from walkandtalk.outbox.tasks import dispatch_notifications
 
 pytestmark = pytest.mark.django_db
 
@@ -72,9 +76,9 @@ def test_a_moved_walks_old_reminders_never_go_and_the_new_ones_do():
     # A move that raced the dispatcher: the old rows were already claimed when it happened.
     Notification.objects.filter(kind="reminder").update(status="sending", due_at=timezone.now())
     Walk.objects.filter(pk=walk.pk).update(version=2)
-    for notification in Notification.objects.filter(kind="reminder").select_related("walk", "recipient"):
+    for notification in Notification.objects.filter(kind="reminder").select_related("recipient"):
         assert dispatch.deliver(notification, now=timezone.now()) == "cancelled"
-    assert {n.idempotency_key.split(":")[2] for n in old} == {"v1"}
+    assert {n.data["version"] for n in old} == {1}
     assert not [m for m in mail.outbox if "Reminder" in m.subject]
 
 
@@ -90,14 +94,14 @@ def test_the_feedback_request_and_the_nudge_are_rechecked_when_due():
 
     send_due()
 
-    sent = set(Notification.objects.filter(status="sent").values_list("walk", "kind"))
+    sent = set(Notification.objects.filter(status="sent").values_list("about_id", "kind"))
     assert sent == {
         (rated.pk, "concern_nudge"),
         (logged.pk, "feedback_request"),
         (quiet.pk, "feedback_request"),
         (quiet.pk, "concern_nudge"),
     }
-    assert set(Notification.objects.filter(status="cancelled").values_list("walk", "kind")) == {
+    assert set(Notification.objects.filter(status="cancelled").values_list("about_id", "kind")) == {
         (rated.pk, "feedback_request"),  # she has already answered
         (logged.pk, "concern_nudge"),  # the officer marked "nothing to log"
     }
@@ -145,14 +149,14 @@ def test_a_failing_send_is_retried_with_backoff_then_marked_failed(settings):
     settings.NOTIFICATION_MAX_ATTEMPTS = 3
     settings.NOTIFICATION_RETRY_SECONDS = 60
     resident = ResidentFactory(waiting_since=timezone.now())
-    notifications.waiting_list_joined(resident)
+    notices.waiting_list_joined(resident)
     row = Notification.objects.get()
     now = timezone.now()
     with mock.patch("django.core.mail.EmailMessage.send", side_effect=ConnectionRefusedError("SMTP down")):
         send_due(now=now)
         row.refresh_from_db()
         assert (row.status, row.attempts, row.due_at) == ("pending", 1, now + timedelta(seconds=60))
-        assert "SMTP down" in row.last_error
+        assert "SMTP down" in row.note
         assert send_due(now=now + timedelta(seconds=59)) == 0  # waiting
         send_due(now=now + timedelta(seconds=60))
         row.refresh_from_db()
@@ -165,7 +169,7 @@ def test_a_failing_send_is_retried_with_backoff_then_marked_failed(settings):
 
 def test_a_claim_whose_worker_died_is_taken_again_after_the_lease(settings):
     settings.NOTIFICATION_RECLAIM_AFTER_SECONDS = 300
-    notifications.waiting_list_joined(ResidentFactory(waiting_since=timezone.now()))
+    notices.waiting_list_joined(ResidentFactory(waiting_since=timezone.now()))
     now = timezone.now()
     assert len(dispatch.claim_due(limit=10, now=now)) == 1  # ...and the worker dies here
     assert dispatch.claim_due(limit=10, now=now + timedelta(seconds=299)) == []
@@ -177,11 +181,11 @@ def test_a_claim_whose_worker_died_is_taken_again_after_the_lease(settings):
 
 def test_the_sergeant_sees_failed_messages_and_resends_them(client):
     resident = ResidentFactory(waiting_since=timezone.now())
-    notifications.waiting_list_joined(resident)
-    Notification.objects.update(status="failed", attempts=5, last_error="SMTP down")
+    notices.waiting_list_joined(resident)
+    Notification.objects.update(status="failed", attempts=5, note="SMTP down")
     sergeant = sergeant_user()
     client.force_login(sergeant)
-    changelist = reverse("admin:patrols_notification_changelist")
+    changelist = reverse("admin:outbox_notification_changelist")
 
     page = client.get(changelist, {"status__exact": "failed", "kind__exact": "waiting_list"})
     assert page.status_code == 200 and "SMTP down" in page.content.decode()
@@ -191,7 +195,7 @@ def test_the_sergeant_sees_failed_messages_and_resends_them(client):
     response = client.post(changelist, {"action": "resend", "_selected_action": [row.pk]}, follow=True)
     assert response.status_code == 200
     row.refresh_from_db()
-    assert (row.status, row.attempts, row.last_error) == ("pending", 0, "")
+    assert (row.status, row.attempts, row.note) == ("pending", 0, "")
     send_due()
     assert mail.outbox[-1].to == [resident.user.email]
 
@@ -211,7 +215,7 @@ def test_the_notify_backend_passes_the_idempotency_key_as_reference(settings):
     settings.NOTIFY_SMS_TEMPLATE_ID = "template"
     with mock.patch("notifications_python_client.notifications.NotificationsAPIClient") as client:
         client.return_value.send_sms_notification.return_value = {"id": "notify-id-1"}
-        backend = sms.get_backend("patrols.sms.NotifyBackend")
+        backend = sms.get_backend("walkandtalk.outbox.sms.NotifyBackend")
         assert backend.send(to="+447700900123", body="Hello", reference="the-key") == "notify-id-1"
     client.assert_called_once_with("key")
     client.return_value.send_sms_notification.assert_called_once_with(

@@ -9,9 +9,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from patrols.models import Concern, ConcernCategory, Notification, SafetyRating, Walk
+from patrols.models import Concern, ConcernCategory, SafetyRating, Walk
 from tests.factories import WalkFactory, ward
 from tests.outbox import send_due
+from walkandtalk.outbox.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +101,7 @@ def test_the_officer_is_told_when_she_says_it_is_not_fixed(client, resident_a, o
     client.force_login(resident_a.user)
     client.post(reverse("patrols:concern_fixed", args=[resolved_concern.pk]), {"note": "Still dark"})
     told = Notification.objects.get(kind="concern_reopened")
-    assert told.recipient == officer_a.user and told.concern == resolved_concern
+    assert told.recipient == officer_a.user and told.data["concern"] == resolved_concern.pk
     mail.outbox.clear()
     send_due()
     message = mail.outbox[-1]

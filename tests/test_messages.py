@@ -1,5 +1,6 @@
-"""Composing messages (patrols/messages.py): every kind renders a subject, text, HTML and a single SMS;
-messages to residents are discreet; the booking confirmation carries the calendar invite."""
+"""Composing messages (the kinds in participants/ and patrols/messages.py): every kind renders a
+subject, text, HTML and a single SMS; messages to residents are discreet; the booking confirmation
+carries the calendar invite."""
 
 from __future__ import annotations
 
@@ -12,15 +13,34 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from patrols import notifications
-from patrols.messages import compose
-from patrols.models import Concern, ConcernCategory, Notification, Walk
-from patrols.sms import MemoryBackend
+from patrols.models import Concern, ConcernCategory, Walk
 from tests.factories import OfficerFactory, PairingFactory, ResidentFactory, WalkFactory, ward
-from tests.outbox import send_due
+from tests.outbox import compose, send_due
+from walkandtalk.outbox import kinds
+from walkandtalk.outbox.models import Notification
+from walkandtalk.outbox.sms import MemoryBackend
 
 pytestmark = pytest.mark.django_db
 
-Kind = Notification.Kind
+
+class Kind:
+    BOOKING_CONFIRMATION = "booking_confirmation"
+    REMINDER = "reminder"
+    WALK_MOVED = "walk_moved"
+    WALK_CANCELLED = "walk_cancelled"
+    DAY_PLAN = "day_plan"
+    FEEDBACK_REQUEST = "feedback_request"
+    CONCERN_NUDGE = "concern_nudge"
+    PAIRED = "paired"
+    WAITING_LIST = "waiting_list"
+    REASSIGNED = "reassigned"
+    PAIRING_ENDED = "pairing_ended"
+    CONCERN_RESOLVED = "concern_resolved"
+    CONCERN_REOPENED = "concern_reopened"
+    REPEAT_WALK_OFFER = "repeat_walk_offer"
+    RETENTION_WARNING = "retention_warning"
+
+
 RESIDENT_KINDS = [
     Kind.BOOKING_CONFIRMATION,
     Kind.REMINDER,
@@ -105,15 +125,20 @@ def row(kind: str, recipient, s: dict) -> Notification:
         )
         else s["walk"]
     )
+    resident = s["resident"]
+    data, about_id = {"walk": walk.pk, "version": walk.version}, walk.pk
     if kind in (Kind.PAIRED, Kind.REASSIGNED, Kind.PAIRING_ENDED):
-        return notifications.record(kind=kind, recipient=recipient, pairing=s["pairing"])
-    if kind in (Kind.WAITING_LIST, Kind.RETENTION_WARNING):
-        return notifications.record(kind=kind, recipient=recipient, extra="since:1")
-    if kind == Kind.DAY_PLAN:
+        data, about_id = {"pairing": s["pairing"].pk}, resident.pk
+    elif kind in (Kind.WAITING_LIST, Kind.RETENTION_WARNING):
+        data, about_id = {}, resident.pk
+    elif kind == Kind.DAY_PLAN:
         day = timezone.localdate(s["walk"].starts_at)
-        return notifications.record(kind=kind, recipient=recipient, extra=f"{day:%Y-%m-%d}")
-    concern = s["concern"] if kind in (Kind.CONCERN_RESOLVED, Kind.CONCERN_REOPENED) else None
-    return notifications.record(kind=kind, recipient=recipient, walk=walk, concern=concern, extra="x")
+        data, about_id = {"day": f"{day:%Y-%m-%d}"}, s["officer"].pk
+    elif kind in (Kind.CONCERN_RESOLVED, Kind.CONCERN_REOPENED):
+        data["concern"], about_id = s["concern"].pk, s["concern"].pk
+    notification = kinds.get(kind).build(recipient=recipient, about_id=about_id, data=data, once="x")
+    notification.save()
+    return notification
 
 
 def first_line(text: str) -> str:
@@ -132,15 +157,16 @@ def test_no_resident_message_says_police_where_others_may_see_it(kind):
     for visible in (message.subject, first_line(message.text), html_first_text(message.html), message.sms):
         assert "police" not in visible.lower(), (kind, visible)
     assert "PC " not in message.sms and "PC " not in message.subject  # her officer, without the rank
-    for _, content, _ in message.attachments:  # the calendar entry's title shows on her lock screen too
-        assert "police" not in str(Calendar.from_ical(content).walk("VEVENT")[0]["summary"]).lower()
+    for attachment in message.attachments:  # the calendar entry's title shows on her lock screen too
+        summary = Calendar.from_ical(attachment.content).walk("VEVENT")[0]["summary"]
+        assert "police" not in str(summary).lower()
 
 
 def test_a_resident_who_opted_in_may_be_told_it_is_the_police():
     s = scene(mention_police_in_messages=True)
     message = compose(row(Kind.BOOKING_CONFIRMATION, s["resident"].user, s))
     assert "PC Alexandra" in message.sms
-    assert b"police officer" in message.attachments[0][1]
+    assert b"police officer" in message.attachments[0].content
 
 
 @pytest.mark.parametrize(
@@ -184,15 +210,15 @@ def test_the_booking_confirmation_email_carries_the_calendar_invite():
     notifications.walk_booked(s["walk"], now=timezone.now())
     send_due()
     [to_her] = [m for m in mail.outbox if m.to == [s["resident"].user.email]]
-    [(filename, content, mimetype)] = to_her.attachments
-    assert filename.endswith(".ics") and mimetype == "text/calendar"
-    event = Calendar.from_ical(content).walk("VEVENT")[0]
+    [invite] = to_her.attachments
+    assert invite.get_filename().endswith(".ics") and invite.get_content_type() == "text/calendar"
+    assert invite.get_param("method") == "REQUEST"
+    event = Calendar.from_ical(invite.get_payload(decode=True)).walk("VEVENT")[0]
     assert event.decoded("dtstart") == s["walk"].starts_at.replace(microsecond=0)
     assert str(event["summary"]) == "Walk and Talk"
     assert to_her.alternatives[0].mimetype == "text/html"
-    assert to_her.extra_headers["X-Walkandtalk-Key"].startswith(
-        f"walk:{s['walk'].pk}:v1:booking_confirmation"
-    )
+    row = Notification.objects.get(recipient=s["resident"].user, kind="booking_confirmation")
+    assert to_her.extra_headers["X-Walkandtalk-Key"] == row.idempotency_key
 
 
 def test_her_contact_preference_decides_the_channel():

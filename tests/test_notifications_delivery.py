@@ -34,9 +34,9 @@ from django.db import connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from patrols import booking, dispatch, notifications
-from patrols.models import LONDON, Notification, Walk
-from patrols.tasks import dispatch_notifications
+from participants import notices
+from patrols import booking, notifications
+from patrols.models import LONDON, Walk
 from tests.factories import (
     AvailabilityWindowFactory,
     OfficerFactory,
@@ -45,6 +45,9 @@ from tests.factories import (
     WalkFactory,
 )
 from walkandtalk.celery import app as celery_app
+from walkandtalk.outbox import dispatch
+from walkandtalk.outbox.models import Notification
+from walkandtalk.outbox.tasks import dispatch_notifications
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -146,8 +149,11 @@ def dispatch_on(queue: str, **kwargs) -> None:
     dispatch_notifications.apply_async(kwargs=kwargs, queue=queue)
 
 
-def statuses(**filters) -> Counter:
-    return Counter(Notification.objects.filter(**filters).values_list("status", flat=True))
+def statuses(*, walk=None, **filters) -> Counter:
+    rows = Notification.objects.filter(**filters)
+    if walk is not None:
+        rows = rows.filter(about_type="walk", about_id=walk.pk)
+    return Counter(rows.values_list("status", flat=True))
 
 
 def test_a_worker_killed_mid_send_sends_the_message_once_after_a_restart(queue, mail_dir, workers):
@@ -177,7 +183,7 @@ def test_a_worker_killed_mid_send_sends_the_message_once_after_a_restart(queue, 
 def test_two_dispatchers_at_once_send_each_message_once(queue, mail_dir, workers):
     for _ in range(60):
         resident = ResidentFactory(waiting_since=timezone.now())
-        notifications.waiting_list_joined(resident)
+        notices.waiting_list_joined(resident)
     keys = set(Notification.objects.values_list("idempotency_key", flat=True))
 
     workers(queue=queue, mail_dir=mail_dir, send_delay=0.02)
@@ -191,7 +197,7 @@ def test_two_dispatchers_at_once_send_each_message_once(queue, mail_dir, workers
 
 def test_two_dispatchers_in_threads_claim_different_rows():
     for _ in range(40):
-        notifications.waiting_list_joined(ResidentFactory(waiting_since=timezone.now()))
+        notices.waiting_list_joined(ResidentFactory(waiting_since=timezone.now()))
     barrier = threading.Barrier(2)
     claimed: list[list[int]] = []
 
@@ -261,7 +267,9 @@ def test_a_broker_outage_while_a_walk_is_booked_loses_nothing(queue):
             route="Rye Lane and home",
             now=monday,
         )
-    confirmations = Notification.objects.filter(walk=walk, kind="booking_confirmation")
+    confirmations = Notification.objects.filter(
+        about_type="walk", about_id=walk.pk, kind="booking_confirmation"
+    )
     assert statuses(walk=walk, kind="booking_confirmation") == {"pending": 2}
 
     # The broker is back: beat's next run goes through a real worker and sends them.
@@ -296,7 +304,8 @@ def test_a_cancelled_walks_pending_reminders_are_never_sent(queue):
             what="the dispatcher",
         )
 
-    assert statuses(kind="reminder") == {"cancelled": 8}
+    # the resident booked it, so her reminders are replaced by the notice; the others are cancelled
+    assert statuses(kind="reminder") == {"cancelled": 6, "replaced": 2}
     assert not [m for m in mail.outbox if "Reminder" in m.subject]
     [told] = mail.outbox  # the resident hears it is cancelled; the officer cancelled it herself
     assert told.to == [cancelled.resident.user.email] and "cancelled" in told.subject

@@ -12,6 +12,7 @@ from participants import pairing
 from participants.models import Language, Pairing, Resident
 from tests.factories import OfficerFactory, ResidentFactory, sergeant_user, ward
 from tests.outbox import send_due
+from walkandtalk.outbox.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def test_pairs_with_an_officer_who_covers_her_ward():
 
     made = pairing.pair_resident(resident=resident)
     # the message is an outbox row of the pairing's transaction; the dispatcher sends it
-    assert made.notifications.get().kind == "paired"
+    assert Notification.objects.get(recipient=resident.user).kind == "paired"
     send_due()
 
     assert made.officer == local

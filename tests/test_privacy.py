@@ -17,8 +17,11 @@ from participants import privacy
 from participants import tasks as participant_tasks
 from participants.models import AuditEvent, Resident, User
 from patrols import concerns as concern_service
-from patrols.models import LONDON, Concern, ConcernCategory, Disclosure, Notification, SafetyRating, Walk
+from patrols import notifications
+from patrols.models import LONDON, Concern, ConcernCategory, Disclosure, SafetyRating, Walk
 from tests.factories import PASSWORD, PairingFactory, ResidentFactory, WalkFactory
+from tests.outbox import send_due, why_not
+from walkandtalk.outbox.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -168,6 +171,8 @@ def test_a_wrong_confirmation_keeps_everything_and_says_why(client, her, typed):
 def test_erasing_removes_her_and_keeps_walks_and_concerns_without_her(client, her, officer_a):
     resident = her["resident"]
     user_pk = resident.user.pk
+    notifications.walk_booked(her["upcoming"], now=timezone.now())
+    send_due()  # her officer has been told of the walk
     client.force_login(resident.user)
     response = client.post(ERASE, {"confirm": "erase"}, follow=True)
     assert response.redirect_chain[0][0] == reverse("home")
@@ -200,7 +205,7 @@ def test_erasing_removes_her_and_keeps_walks_and_concerns_without_her(client, he
     upcoming = Walk.objects.get(pk=her["upcoming"].pk)
     assert upcoming.status == Walk.Status.CANCELLED
     assert Notification.objects.filter(
-        walk=upcoming, recipient=officer_a.user, kind=Notification.Kind.WALK_CANCELLED
+        about_type="walk", about_id=upcoming.pk, recipient=officer_a.user, kind="walk_cancelled"
     ).exists()
     assert not resident.pairings.active().exists()
     assert not Notification.objects.filter(recipient_id=user_pk, status=Notification.Status.PENDING).exists()
@@ -258,7 +263,7 @@ def inactive_since(moment: datetime, **fields) -> Resident:
 
 
 def warnings_to(resident: Resident):
-    return Notification.objects.filter(recipient=resident.user, kind=Notification.Kind.RETENTION_WARNING)
+    return Notification.objects.filter(recipient=resident.user, kind="retention_warning")
 
 
 def test_the_retention_job_runs_daily_from_beat():
@@ -313,8 +318,6 @@ def test_a_walk_counts_as_activity(officer_a):
 
 
 def test_a_warning_not_yet_sent_is_dropped_if_she_comes_back():
-    from patrols.dispatch import why_not
-
     resident = inactive_since(START - timedelta(days=2 * 366))
     with time_machine.travel(START, tick=False):
         participant_tasks.apply_retention()

@@ -17,8 +17,9 @@ from django.utils import timezone
 from participants.models import Borough, Officer, Pairing, Resident, User, Ward
 from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
 from patrols.management.commands.seed_scale import BOROUGHS, DOMAIN, SCALES
-from patrols.models import Concern, Notification, SafetyRating, Walk
+from patrols.models import Concern, SafetyRating, Walk
 from patrols.slots import bookable_slots
+from walkandtalk.outbox.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +96,9 @@ def test_concerns_ratings_and_messages(seeded):
         Walk.objects.filter(status="completed", concerns__isnull=True, nothing_to_log_at__isnull=True).count()
         == 0
     )
-    per_walk = Notification.objects.filter(kind="booking_confirmation").values("walk").annotate(n=Count("pk"))
+    per_walk = (
+        Notification.objects.filter(kind="booking_confirmation").values("about_id").annotate(n=Count("pk"))
+    )
     assert {row["n"] for row in per_walk} == {2}
     assert Notification.objects.filter(status="pending", due_at__lte=timezone.now()).count() == 0
 

@@ -9,8 +9,9 @@ import time_machine
 from django.urls import reverse
 
 from patrols import walks
-from patrols.models import LONDON, Notification, Walk, WalkEvent
+from patrols.models import LONDON, Walk, WalkEvent
 from tests.factories import WalkFactory
+from walkandtalk.outbox.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -92,9 +93,9 @@ def test_start_then_finish_records_the_history_and_schedules_the_follow_ups(clie
     walk.refresh_from_db()
     assert walk.status == Walk.Status.COMPLETED and walk.finished_at == at("18:40")
     assert [e.kind for e in walk.events.all()] == [WalkEvent.Kind.STARTED, WalkEvent.Kind.COMPLETED]
-    feedback = Notification.objects.get(walk=walk, kind="feedback_request")
+    feedback = Notification.objects.get(about_type="walk", about_id=walk.pk, kind="feedback_request")
     assert feedback.recipient == walk.resident.user and feedback.due_at == at("19:40")
-    nudge = Notification.objects.get(walk=walk, kind="concern_nudge")
+    nudge = Notification.objects.get(about_type="walk", about_id=walk.pk, kind="concern_nudge")
     assert nudge.recipient == officer_a.user and nudge.due_at == at("06:40", DAY + timedelta(days=1))
 
 
@@ -130,7 +131,13 @@ def test_only_allowed_transitions_happen(walk, officer_a, status, action):
 
 def test_no_show_only_after_the_start_time_and_it_cancels_pending_reminders(client, walk, officer_a):
     Notification.objects.create(
-        recipient=walk.resident.user, kind="reminder", walk=walk, due_at=at("17:20"), idempotency_key="k1"
+        recipient=walk.resident.user,
+        kind="reminder",
+        about_type="walk",
+        about_id=walk.pk,
+        data={"walk": walk.pk, "version": walk.version},
+        due_at=at("17:20"),
+        idempotency_key="k1",
     )
     with pytest.raises(walks.WalkError, match="once the walk’s start time has passed"):
         walks.mark_no_show(walk=walk, by=officer_a.user)

@@ -7,6 +7,7 @@ this is production mode, which refuses to start without the values production ne
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "csp",
     "walkandtalk",
+    "walkandtalk.outbox",  # the messaging subsystem, below every app
     "participants",
     "patrols",
 ]
@@ -179,7 +181,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "walkandtalk.tasks.heartbeat", "schedule": crontab()},
     # The outbox dispatcher: every minute, whatever is due (no ETA tasks: the row is the truth).
-    "dispatch-notifications": {"task": "patrols.tasks.dispatch_notifications", "schedule": crontab()},
+    "dispatch-notifications": {
+        "task": "walkandtalk.outbox.tasks.dispatch_notifications",
+        "schedule": crontab(),
+    },
     # Officers' day plans, 07:00 London time (CELERY_TIMEZONE), on days they have walks.
     "day-plans": {"task": "patrols.tasks.send_day_plans", "schedule": crontab(hour=7, minute=0)},
     # UK GDPR retention: warn inactive residents, erase them a month later (participants/privacy.py).
@@ -259,16 +264,18 @@ EMAIL_URL = _required("EMAIL_URL", development_default="consolemail://")
 globals().update(env.email_url_config(EMAIL_URL))  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, ...
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Walk and Talk <no-reply@walkandtalk.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The ORGANIZER of walk invites (RFC 5546 needs one for REQUEST and CANCEL): the sender's address.
+CALENDAR_ORGANIZER_EMAIL = env.str("CALENDAR_ORGANIZER_EMAIL", default=parseaddr(DEFAULT_FROM_EMAIL)[1])
 
-# --- SMS and the outbox dispatcher (patrols/dispatch.py, patrols/sms.py) -------------------------
+# --- SMS and the outbox dispatcher (walkandtalk/outbox/) ------------------------------------------
 
-# A dotted path: patrols.sms.ConsoleBackend (default), patrols.sms.FileBackend (writes SMS_FILE_PATH),
-# patrols.sms.NotifyBackend (GOV.UK Notify, production).
-SMS_BACKEND = env.str("SMS_BACKEND", default="patrols.sms.ConsoleBackend")
+# A dotted path: walkandtalk.outbox.sms.ConsoleBackend (default), ...FileBackend (writes SMS_FILE_PATH),
+# ...NotifyBackend (GOV.UK Notify, production).
+SMS_BACKEND = env.str("SMS_BACKEND", default="walkandtalk.outbox.sms.ConsoleBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(DATA_DIR / "sms"))
 NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
 NOTIFY_SMS_TEMPLATE_ID = env.str("NOTIFY_SMS_TEMPLATE_ID", default="")
-if SMS_BACKEND == "patrols.sms.NotifyBackend" and not (NOTIFY_API_KEY and NOTIFY_SMS_TEMPLATE_ID):
+if SMS_BACKEND == "walkandtalk.outbox.sms.NotifyBackend" and not (NOTIFY_API_KEY and NOTIFY_SMS_TEMPLATE_ID):
     raise ImproperlyConfigured("The Notify SMS backend needs NOTIFY_API_KEY and NOTIFY_SMS_TEMPLATE_ID.")
 # Messages claimed per batch; a try that fails waits NOTIFICATION_RETRY_SECONDS, doubling each time,
 # and after NOTIFICATION_MAX_ATTEMPTS the message is marked failed for the sergeant to see.

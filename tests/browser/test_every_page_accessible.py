@@ -35,7 +35,6 @@ from patrols import concerns as concern_service
 from patrols.models import (
     AvailabilityException,
     ConcernCategory,
-    Notification,
     SafetyRating,
     Walk,
 )
@@ -51,6 +50,7 @@ from tests.factories import (
     WalkFactory,
     sergeant_user,
 )
+from walkandtalk.outbox.models import Notification
 
 # No network here: refuse map tiles at once rather than wait for them to fail.
 TILES = re.compile(r"^https?://[^/]*tile\.openstreetmap\.org/")
@@ -134,7 +134,12 @@ def build_scene() -> Scene:
     )  # fmt: skip
     ResidentFactory(preferred_name="Waiting Wren", waiting_since=now)
     Notification.objects.create(
-        recipient=resident.user, kind=Notification.Kind.REMINDER, walk=walk, idempotency_key="sweep-1"
+        recipient=resident.user,
+        kind="reminder",
+        about_type="walk",
+        about_id=walk.pk,
+        data={"walk": walk.pk, "version": walk.version},
+        idempotency_key="sweep-1",
     )
     return Scene(
         resident=resident.user, officer=officer.user, sergeant=sergeant, walk=walk, done=done, concern=concern

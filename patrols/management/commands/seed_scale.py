@@ -39,6 +39,7 @@ from django.utils.text import slugify
 from participants.models import Borough, User, Ward
 from participants.roles import OFFICERS, RESIDENTS, SERGEANTS
 from patrols.models import LONDON, ConcernCategory
+from walkandtalk.outbox.kinds import get as get_kind
 
 MARKER = "seed_scale_marker"
 DOMAIN = "bench.walkandtalk.example"
@@ -656,17 +657,20 @@ class Seeder:
 
     def write_notifications(self) -> None:
         """The outbox rows the walks and pairings caused: confirmations to both, the 24-hour reminder and
-        the feedback request to her; past ones sent, cancelled walks' reminders cancelled, future pending."""
+        the feedback request to her; past ones sent, cancelled walks' reminders cancelled, future pending.
+        Keys come from the kinds themselves, so a change made after seeding finds these rows."""
         now = self.now
-        first = self.next_id("patrols_notification")
+        first = self.next_id("outbox_notification")
         officer_user = dict(enumerate(self.officer_users))
 
-        def line(nid, channel, kind, due, status, key, created, sent, user, walk=r"\N", pairing=r"\N"):
+        def line(nid, channel, kind, about, data, due, status, created, sent, user, once):
+            about_type, about_id = about
+            key = get_kind(kind).key(recipient_id=user, about_id=about_id, once=once)
             failed = status == "failed"
             return (
-                f"{nid}\t{channel}\t{kind}\t{iso(due)}\t{status}\t{5 if failed else int(status == 'sent')}"
-                f"\t{'Provider refused the message' if failed else ''}\t{key}\t{iso(created)}\t{sent}"
-                f"\t{pairing}\t{user}\t{walk}\t\t\\N"
+                f"{nid}\t{user}\t{channel}\t{kind}\t{about_type}\t{about_id}\t{json.dumps(data)}\t{key}"
+                f"\t{iso(due)}\t{status}\t{5 if failed else int(status == 'sent')}\tf"
+                f"\t{'Provider refused the message' if failed else ''}\t\t{iso(created)}\t{sent}"
             )
 
         def lines():
@@ -675,14 +679,16 @@ class Seeder:
                 user = self.resident_user[rid]
                 channel = "sms" if self.resident_sms[rid] else "email"
                 yield line(
-                    nid, channel, "paired", paired_at, "sent", f"pairing:{pid}:paired:user:{user}",
-                    paired_at, iso(paired_at), user, pairing=pid,
+                    nid, channel, "paired", ("resident", rid), {"pairing": pid}, paired_at, "sent",
+                    paired_at, iso(paired_at), user, f"pairing:{pid}",
                 )  # fmt: skip
                 nid += 1
             for rid in self.waiting:
                 user, since = self.resident_user[rid], self.resident_since[rid]
-                key = f"general:waiting_list:since:{since:%Y%m%d%H%M%S%f}:user:{user}"
-                yield line(nid, "email", "waiting_list", since, "sent", key, since, iso(since), user)
+                yield line(
+                    nid, "email", "waiting_list", ("resident", rid), {}, since, "sent", since, iso(since),
+                    user, f"since:{since:%Y%m%d%H%M%S%f}",
+                )  # fmt: skip
                 nid += 1
             for index, (wid, o, rid, start, status) in enumerate(self.walks):
                 user, officer = self.resident_user[rid], officer_user[o]
@@ -690,12 +696,12 @@ class Seeder:
                 booked = min(
                     start - timedelta(days=2 + index % 12, hours=index % 7), now - timedelta(hours=3)
                 )
-                subject = f"walk:{wid}:v1"
+                about, data = ("walk", wid), {"walk": wid, "version": 1}
                 for recipient, ch in ((user, channel), (officer, "email")):
                     yield line(
-                        nid, ch, "booking_confirmation", booked, "failed" if nid % 2000 == 0 else "sent",
-                        f"{subject}:booking_confirmation:user:{recipient}", booked,
-                        iso(booked + timedelta(seconds=3)), recipient, walk=wid,
+                        nid, ch, "booking_confirmation", about, data, booked,
+                        "failed" if nid % 2000 == 0 else "sent", booked,
+                        iso(booked + timedelta(seconds=3)), recipient, "v1",
                     )  # fmt: skip
                     nid += 1
                 due = start - timedelta(hours=24)
@@ -704,23 +710,26 @@ class Seeder:
                 else:
                     state = "pending" if due > now else "sent"
                 sent = iso(due + timedelta(seconds=5)) if state == "sent" else r"\N"
-                key = f"{subject}:reminder:24h:user:{user}"
-                yield line(nid, channel, "reminder", due, state, key, booked, sent, user, walk=wid)
+                yield line(
+                    nid, channel, "reminder", about, {**data, "hours": 24}, due, state, booked, sent, user,
+                    "v1:24h",
+                )  # fmt: skip
                 nid += 1
                 if status == "completed":
                     due = start + timedelta(hours=2)
                     state = "pending" if due > now else "sent"
                     sent = iso(due + timedelta(seconds=5)) if state == "sent" else r"\N"
-                    key = f"{subject}:feedback_request:user:{user}"
-                    yield line(nid, channel, "feedback_request", due, state, key, start, sent, user, walk=wid)
+                    yield line(
+                        nid, channel, "feedback_request", about, data, due, state, start, sent, user, "v1"
+                    )
                     nid += 1
 
         completed = sum(1 for w in self.walks if w[4] == "completed")
         total = len(self.pairings) + len(self.waiting) + 3 * len(self.walks) + completed
         self.counts["notifications"] = self.copy(
-            "patrols_notification",
-            "id, channel, kind, due_at, status, attempts, last_error, idempotency_key, created_at, sent_at, "
-            "pairing_id, recipient_id, walk_id, provider_reference, concern_id",
+            "outbox_notification",
+            "id, recipient_id, channel, kind, about_type, about_id, data, idempotency_key, due_at, status, "
+            "attempts, reclaimed, note, provider_reference, created_at, sent_at",
             lines(),
             total,
             "notifications",
@@ -757,7 +766,7 @@ SEEDED_TABLES = [
     "patrols_walk",
     "patrols_concern",
     "patrols_safetyrating",
-    "patrols_notification",
+    "outbox_notification",
 ]
 
 

@@ -26,6 +26,11 @@ class BaseBackend:
         """Send one text message; return the provider's id for it (or "")."""
         raise NotImplementedError
 
+    def already_sent(self, *, reference: str) -> str:
+        """The provider's id of a message already sent with this reference, or "" (unknown, or the
+        provider cannot say). Asked before re-sending a message whose last try was interrupted."""
+        return ""
+
 
 class ConsoleBackend(BaseBackend):
     """Development: prints each message."""
@@ -85,6 +90,12 @@ class NotifyBackend(BaseBackend):
             reference=reference,
         )
         return str(response.get("id", ""))
+
+    def already_sent(self, *, reference: str) -> str:
+        # Notify keeps our reference on every notification: a hit means the last try got through.
+        found = self.client.get_all_notifications(template_type="sms", reference=reference)
+        notifications = found.get("notifications", [])
+        return str(notifications[0].get("id", "")) if notifications else ""
 
 
 def get_backend(path: str | None = None) -> BaseBackend:

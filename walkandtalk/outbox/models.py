@@ -1,0 +1,78 @@
+"""The outbox: one row per message, written in the same transaction as the change that causes it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class NotificationQuerySet(models.QuerySet):
+    def about(self, about_type: str, about_id: int) -> NotificationQuerySet:
+        return self.filter(about_type=about_type, about_id=about_id)
+
+    def unsent(self) -> NotificationQuerySet:
+        """Not yet handed to a provider: still replaceable."""
+        return self.filter(status=Notification.Status.PENDING)
+
+
+class Notification(models.Model):
+    """One message to one person. The dispatcher (beat, every minute) claims due rows, asks the row's
+    kind whether it is still wanted, sends it and marks it sent; the unique key makes each message
+    exist once, whatever retries happen."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        REPLACED = "replaced", "Replaced by a newer message"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
+    # The slug of a registered kind (kinds.py); labels come from the registry, so no choices here and
+    # no migration for a new kind.
+    kind = models.CharField(max_length=40)
+    # What the message is about ("walk" 12, "resident" 7, "officer" 3): replacing and cancelling a
+    # thing's unsent messages filters on these columns.
+    about_type = models.CharField(max_length=20, blank=True)
+    about_id = models.BigIntegerField(null=True, blank=True)
+    # Whatever else the kind needs to know at send time (the walk's version it was written for, the
+    # day of a day plan, ...).
+    data = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    due_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Set when a claim lapsed mid-send (a worker died): the provider may already have it.
+    reclaimed = models.BooleanField(default=False)
+    note = models.TextField(blank=True, help_text="Why it was cancelled, replaced or failed.")
+    provider_reference = models.CharField(max_length=100, blank=True, help_text="The provider's id.")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="outbox_due"),
+            models.Index(fields=["about_type", "about_id"], name="outbox_about"),
+            models.Index(fields=["recipient", "status"], name="outbox_recipient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind_title} to {self.recipient_id} ({self.get_status_display()})"
+
+    @property
+    def kind_title(self) -> str:
+        from .kinds import title_of
+
+        return title_of(self.kind)

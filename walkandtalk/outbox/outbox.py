@@ -1,0 +1,72 @@
+"""Writing to the outbox, in the caller's transaction: record, replace, cancel, and who was told."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q
+
+from . import kinds
+from .models import Notification
+
+Status = Notification.Status
+
+
+def record(*rows: Notification, replace: bool = True) -> None:
+    """Write messages (each once: a row whose key exists already changes nothing).
+
+    With `replace`, unsent messages that these kinds supersede — to the same person about the same
+    thing — become "replaced" first (one UPDATE for the lot); the new rows are one INSERT. A fresh
+    thing (a walk just booked) has nothing to replace: `replace=False` saves the UPDATE."""
+    if not rows:
+        return
+    if replace:
+        replaced = Q()
+        for row in rows:
+            kind = kinds.get(row.kind)
+            if kind is not None and kind.supersedes:
+                replaced |= Q(
+                    recipient_id=row.recipient_id,
+                    about_type=row.about_type,
+                    about_id=row.about_id,
+                    kind__in=kind.supersedes,
+                )
+        if replaced:
+            titles = ", ".join(sorted({kinds.title_of(row.kind) for row in rows}))
+            Notification.objects.unsent().filter(replaced).exclude(
+                idempotency_key__in=[row.idempotency_key for row in rows]
+            ).update(status=Status.REPLACED, note=f"Replaced by a newer message: {titles}.")
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def cancel(
+    *,
+    about_type: str,
+    about_id: int,
+    reason: str,
+    kinds: Iterable[str] | None = None,
+    recipient_ids: Iterable[int] | None = None,
+) -> int:
+    """Cancel a thing's unsent messages (of some kinds, to some people), saying why."""
+    pending = Notification.objects.unsent().about(about_type, about_id)
+    if kinds is not None:
+        pending = pending.filter(kind__in=list(kinds))
+    if recipient_ids is not None:
+        pending = pending.filter(recipient_id__in=list(recipient_ids))
+    return pending.update(status=Status.CANCELLED, note=reason)
+
+
+def told(*, about_type: str, about_id: int, kinds: Iterable[str]) -> set[int]:
+    """Who has been sent (or is being sent) a message of these kinds about this thing."""
+    return set(
+        Notification.objects.about(about_type, about_id)
+        .filter(kind__in=list(kinds), status__in=[Status.SENT, Status.SENDING])
+        .values_list("recipient_id", flat=True)
+    )
+
+
+def cancel_for_recipient(*, recipient_id: int, reason: str) -> int:
+    """Every unsent message to one person (her account is erased)."""
+    return Notification.objects.filter(
+        recipient_id=recipient_id, status__in=[Status.PENDING, Status.SENDING]
+    ).update(status=Status.CANCELLED, note=reason)
