@@ -6,8 +6,12 @@ class PatrolsConfig(AppConfig):
     verbose_name = "Walks and concerns"
 
     def ready(self) -> None:
-        # participants sits below patrols: her walks reach her data download, erasure and retention
-        # through the hooks participants/privacy.py defines.
-        from . import privacy
+        # participants sits below patrols: walks reach the audit log, and her data download, erasure
+        # and retention, through the hooks participants defines.
+        from participants.audit import audit_changes
 
+        from . import privacy
+        from .models import Concern, ConcernUpdate, Disclosure, Walk
+
+        audit_changes(Walk, Concern, ConcernUpdate, Disclosure)
         privacy.connect()
