@@ -7,14 +7,13 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from walkandtalk.admin import (
+from . import pairing
+from .admin_base import (
     ReadOnlyModelAdmin,
     ReadOnlyTabularInline,
     SergeantModelAdmin,
     SergeantTabularInline,
 )
-
-from . import pairing
 from .audit import record_event
 from .models import (
     AuditEvent,

@@ -5,7 +5,8 @@ Written here and nowhere else:
 - `record_views` when a staff page shows residents — one INSERT for the whole page, however many
   residents it lists, so list pages keep a constant query count;
 - signal receivers for every save and delete of residents, pairings, walks, concerns, their
-  follow-ups and disclosures, so no code path that changes them can skip the log.
+  follow-ups and disclosures, so no code path that changes them can skip the log (`audit_changes`:
+  participants' models here, patrols' from PatrolsConfig.ready(), as patrols sits above participants).
 
 The request being served (for the actor and the IP address) comes from a context variable that
 `participants.middleware.AuditContextMiddleware` sets; a Celery task has none, and is "system".
@@ -36,14 +37,11 @@ Action = AuditEvent.Action
 
 _request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
 
-# Changes to these are logged whoever makes them and however (views, admin, tasks, the shell).
+# Changes to these are logged whoever makes them and however (views, admin, tasks, the shell);
+# patrols adds its own (walks, concerns, their follow-ups, disclosures) with `audit_changes`.
 AUDITED_MODELS = (
     "participants.Resident",
     "participants.Pairing",
-    "patrols.Walk",
-    "patrols.Concern",
-    "patrols.ConcernUpdate",
-    "patrols.Disclosure",
 )
 
 
@@ -190,12 +188,17 @@ def _signed_in(sender, request, user, **kwargs) -> None:
     record_event(actor=user, action=Action.SIGNED_IN, obj=user, request=request)
 
 
+def audit_changes(*models: type[models.Model]) -> None:
+    """Log every save and delete of these models. From an AppConfig.ready(); twice changes nothing."""
+    for model in models:
+        label = model._meta.label
+        post_save.connect(_changed, sender=model, dispatch_uid=f"audit-save-{label}")
+        post_delete.connect(_deleted, sender=model, dispatch_uid=f"audit-delete-{label}")
+
+
 def connect_signals() -> None:
     """Called once from ParticipantsConfig.ready()."""
     from django.apps import apps
 
-    for label in AUDITED_MODELS:
-        model = apps.get_model(label)
-        post_save.connect(_changed, sender=model, dispatch_uid=f"audit-save-{label}")
-        post_delete.connect(_deleted, sender=model, dispatch_uid=f"audit-delete-{label}")
+    audit_changes(*(apps.get_model(label) for label in AUDITED_MODELS))
     user_logged_in.connect(_signed_in, dispatch_uid="audit-signed-in")

@@ -15,19 +15,26 @@
   data (participants/audit.py), so it stays whole too.
 - `apply_retention` (beat, daily): residents inactive for RESIDENT_RETENTION_MONTHS are told, once;
   RESIDENT_RETENTION_NOTICE_DAYS later, unless they have signed in or walked since, they are erased.
+
+Her walks, ratings and concerns are patrols' rows, and participants sits below patrols (DESIGN.md:
+Layers): it cannot reach them, so it defines the hooks below — `register_personal_data` for her
+download, `register_activity` for what counts as coming back, the `resident_erasing` signal for
+erasure — and patrols connects to them in its AppConfig.ready() (patrols/privacy.py).
 """
 
 from __future__ import annotations
 
 import calendar
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Expression, F
 from django.db.models.functions import Greatest
+from django.dispatch import Signal
 from django.utils import timezone
 
 from walkandtalk.outbox import outbox
@@ -48,8 +55,37 @@ class PrivacyError(Exception):
     """A privacy request that cannot be carried out; the message is fit to show her."""
 
 
-def _when(moment: datetime | None) -> str | None:
+def local_iso(moment: datetime | None) -> str | None:
+    """A moment as her download shows it: London time, ISO 8601; None for never."""
     return timezone.localtime(moment).isoformat() if moment else None
+
+
+# --- Hooks for the apps above (patrols connects to them in PatrolsConfig.ready()) ---------------
+
+# Sections of her download held by another app: called with her Resident row, each returns
+# {"section name": [plain JSON-ready values, ...]}. By name, so a second ready() replaces, not repeats.
+PersonalData = Callable[[Resident], dict[str, Any]]
+_personal_data: dict[str, PersonalData] = {}
+
+# Other moments that count as her being active, besides signing in: aggregates over her Resident row
+# (patrols: her latest walk). By annotation name.
+_activity: dict[str, Expression] = {}
+
+# Sent inside erase_resident's transaction, her Resident row locked, before her personal data is
+# blanked: an app that holds her data cancels and anonymises it here, in the same transaction.
+# Sent with `send`, not `send_robust`: a receiver that fails rolls the whole erasure back rather than
+# leave her half-erased. Arguments: resident (with .user), by (User or None), reason, now.
+resident_erasing = Signal()
+
+
+def register_personal_data(*, name: str, collect: PersonalData) -> None:
+    """Add another app's sections to her download (after her profile and pairings)."""
+    _personal_data[name] = collect
+
+
+def register_activity(*, name: str, latest: Expression) -> None:
+    """Count another moment as activity for retention: `latest` is an aggregate on Resident."""
+    _activity[name] = latest
 
 
 # --- Her data, to download ---------------------------------------------------------------------
@@ -57,24 +93,15 @@ def _when(moment: datetime | None) -> str | None:
 
 def export_resident_data(resident: Resident, *, now: datetime | None = None) -> dict[str, Any]:
     """Her data, as plain JSON-ready values (the readable page shows the same)."""
-    from patrols.models import Concern, SafetyRating, Walk
 
     resident = Resident.objects.select_related("user", "ward__borough").get(pk=resident.pk)
     user = resident.user
-    walks = list(Walk.objects.filter(resident=resident).select_related("officer").order_by("starts_at", "pk"))
-    concerns = (
-        Concern.objects.filter(walk__resident=resident)
-        .select_related("category", "ward")
-        .order_by("created_at", "pk")
-    )
-    ratings = SafetyRating.objects.filter(resident=resident).order_by("created_at", "pk")
-    messages = Notification.objects.filter(recipient=user).order_by("due_at", "pk")
-    return {
-        "generated_at": _when(now or timezone.now()),
+    data = {
+        "generated_at": local_iso(now or timezone.now()),
         "account": {
             "email": user.email,
-            "joined": _when(user.date_joined),
-            "last_signed_in": _when(user.last_login),
+            "joined": local_iso(user.date_joined),
+            "last_signed_in": local_iso(user.last_login),
         },
         "profile": {
             "name_to_call_you": resident.preferred_name,
@@ -87,71 +114,35 @@ def export_resident_data(resident: Resident, *, now: datetime | None = None) -> 
             "when_you_usually_walk": resident.usual_walk_times,
             "how_safe_you_felt_at_sign_up": resident.baseline_safety,
             "messages_may_mention_the_police": resident.mention_police_in_messages,
-            "privacy_notice_agreed_at": _when(resident.privacy_consent_at),
-            "on_the_waiting_list_since": _when(resident.waiting_since),
-            "profile_created": _when(resident.created_at),
+            "privacy_notice_agreed_at": local_iso(resident.privacy_consent_at),
+            "on_the_waiting_list_since": local_iso(resident.waiting_since),
+            "profile_created": local_iso(resident.created_at),
         },
         "pairings": [
             {
                 "officer": p.officer.display_name,
                 "collar_number": p.officer.collar_number,
-                "started": _when(p.started_at),
-                "ended": _when(p.ended_at),
+                "started": local_iso(p.started_at),
+                "ended": local_iso(p.ended_at),
             }
             for p in resident.pairings.select_related("officer").order_by("started_at", "pk")
         ],
-        "walks": [
-            {
-                "id": walk.pk,
-                "starts": _when(walk.starts_at),
-                "ends": _when(walk.ends_at),
-                "status": walk.get_status_display(),
-                "officer": walk.officer.display_name,
-                "collar_number": walk.officer.collar_number,
-                "meeting_point": walk.meeting_point,
-                "route": walk.route,
-                "places_that_worried_you": walk.known_worries,
-                "cancelled": _when(walk.cancelled_at),
-                "cancel_reason": walk.cancel_reason,
-            }
-            for walk in walks
-        ],
-        "safety_ratings": [
-            {
-                "walk": rating.walk_id,
-                "how_safe_you_felt": rating.rating,
-                "comment": rating.comment,
-                "given": _when(rating.created_at),
-            }
-            for rating in ratings
-        ],
-        "concerns_from_your_walks": [
-            {
-                "walk": concern.walk_id,
-                "category": concern.category.name,
-                "place": concern.location_text,
-                "latitude": float(concern.latitude) if concern.latitude is not None else None,
-                "longitude": float(concern.longitude) if concern.longitude is not None else None,
-                "ward": concern.ward.name,
-                "severity": concern.get_severity_display(),
-                "when_it_matters": concern.get_when_it_matters_display(),
-                "what_you_said": concern.resident_said,
-                "what_happened": concern.plain_status,
-                "logged": _when(concern.created_at),
-            }
-            for concern in concerns
-        ],
-        "messages_we_sent_you": [
-            {
-                "what": message.kind_title,
-                "by": message.get_channel_display(),
-                "status": message.get_status_display(),
-                "due": _when(message.due_at),
-                "sent": _when(message.sent_at),
-            }
-            for message in messages
-        ],
     }
+    for collect in _personal_data.values():
+        data.update(collect(resident))  # patrols: her walks, safety ratings, concerns from her walks
+    # the messages we sent her (or will)
+    messages = Notification.objects.filter(recipient=user).order_by("due_at", "pk")
+    data["messages_we_sent_you"] = [
+        {
+            "what": message.kind_title,
+            "by": message.get_channel_display(),
+            "status": message.get_status_display(),
+            "due": local_iso(message.due_at),
+            "sent": local_iso(message.sent_at),
+        }
+        for message in messages
+    ]
+    return data
 
 
 # --- Erasure -----------------------------------------------------------------------------------
@@ -160,15 +151,13 @@ def export_resident_data(resident: Resident, *, now: datetime | None = None) -> 
 def erase_resident(*, resident: Resident, by: User | None, now: datetime | None = None) -> Resident:
     """Remove her personal data for good; keep her walks and concerns with nothing that identifies her.
 
-    `by` is she herself (from her profile), a sergeant, or None for the retention job. Her upcoming
-    walks are cancelled first, through the booking rules' own cancel, so her officer is told.
+    `by` is she herself (from her profile), a sergeant, or None for the retention job. The apps that
+    hold her data go first (`resident_erasing`: patrols cancels her upcoming walks through the booking
+    rules' own cancel, so her officer is told, and anonymises the rest), then her pairing ends.
     """
     from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
     from allauth.usersessions.models import UserSession
-
-    from patrols import booking
-    from patrols.models import ConcernUpdate, Disclosure, SafetyRating, Walk, WalkEvent
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -177,27 +166,10 @@ def erase_resident(*, resident: Resident, by: User | None, now: datetime | None 
             raise PrivacyError("This account has already been erased.")
         user = resident.user
         reason = ERASURE_REASON if by is not None and by.pk == user.pk else RETENTION_REASON
-        for walk in Walk.objects.filter(resident=resident, status=Walk.Status.BOOKED, ends_at__gt=now):
-            booking.cancel_walk(walk=walk, by=by, reason=reason, now=now, check_rules=False)
+        resident_erasing.send(sender=Resident, resident=resident, by=by, reason=reason, now=now)
         pairing_service.release_resident(resident=resident, by=by, reason=reason)
 
-        walks = Walk.objects.filter(resident=resident)
-        walks.update(
-            meeting_point=REMOVED,
-            meeting_latitude=None,
-            meeting_longitude=None,
-            route=REMOVED,
-            known_worries="",
-        )
-        # Her own words: why she cancelled, how she felt, what she said about a place she found unfixed.
-        walks.filter(cancelled_by=user, cancelled_at__lt=now).update(cancel_reason="")
-        WalkEvent.objects.filter(walk__in=walks, by=user, at__lt=now).update(note="")
-        ConcernUpdate.objects.filter(by=user).update(note="The resident said it was not fixed.")
-        SafetyRating.objects.filter(Q(resident=resident) | Q(walk__in=walks)).update(comment="")
-        if settings.DISCLOSURE_RETENTION_ON_ERASURE == "delete":
-            for disclosure in Disclosure.objects.filter(walk__in=walks):
-                disclosure.delete()  # one by one, so each deletion is in the audit log
-
+        # Her unsent messages are cancelled; sent ones keep no trace of her.
         outbox.cancel_for_recipient(recipient_id=user.pk, reason="Her account was erased.")
         Notification.objects.filter(recipient=user).update(note="", provider_reference="")
 
@@ -247,13 +219,14 @@ def months_before(moment: datetime, months: int) -> datetime:
 
 
 def _with_last_activity():
-    """Her last sign-in, her latest walk (booked, moved or walked), or when she joined: the latest."""
+    """Her last sign-in, what the apps above count (patrols: her latest walk, booked, moved or walked),
+    or when she joined: the latest."""
     return (
         Resident.objects.filter(erased_at__isnull=True)
-        .annotate(latest_walk=Max("walks__starts_at"))
+        .annotate(**_activity)
         .annotate(
             # PostgreSQL's GREATEST skips NULLs: never signed in, or never walked, still counts
-            last_activity=Greatest("created_at", "user__last_login", "latest_walk")
+            last_activity=Greatest("created_at", "user__last_login", *_activity)
         )
     )
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
-from .roles import RESIDENTS
+from .roles import LOGIN_AT, RESIDENTS, is_staff_member
 
 security_log = logging.getLogger("walkandtalk.security")
 
@@ -21,8 +21,6 @@ def make_resident(sender, request, user, **kwargs) -> None:
 @receiver(user_logged_in)
 def note_sign_in(sender, request, user, **kwargs) -> None:
     """Log it; staff sessions end when the browser closes, and after STAFF_SESSION_HOURS anyway."""
-    from walkandtalk.middleware import LOGIN_AT, is_staff_member
-
     security_log.info("signed in user=%s ip=%s", user.pk, client_ip(request))
     if request is not None and is_staff_member(user):
         request.session.set_expiry(0)

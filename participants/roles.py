@@ -12,6 +12,11 @@ GROUPS = (RESIDENTS, OFFICERS, SERGEANTS)
 RESIDENT = "resident"
 OFFICER = "officer"
 SERGEANT = "sergeant"
+STAFF_ROLES = (OFFICER, SERGEANT)
+
+# When a staff member signed in (a session key): set at sign-in (participants/receivers.py), read by
+# walkandtalk.middleware, which signs staff out after STAFF_SESSION_HOURS.
+LOGIN_AT = "staff_login_at"
 
 
 def role_of(user: Any) -> str | None:
@@ -34,3 +39,8 @@ def role_of(user: Any) -> str | None:
         role = RESIDENT
     user._role_cache = role
     return role
+
+
+def is_staff_member(user: Any) -> bool:
+    """Officers, sergeants and Django staff: they need a second factor and get short sessions."""
+    return bool(user.is_authenticated and (user.is_staff or role_of(user) in STAFF_ROLES))

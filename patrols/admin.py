@@ -5,14 +5,14 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
 from participants.admin import OfficerAdmin
-from walkandtalk.admin import (
+from participants.admin_base import (
     ReadOnlyModelAdmin,
     ReadOnlyTabularInline,
     SergeantModelAdmin,
     SergeantTabularInline,
 )
 
-from . import booking, concerns
+from . import booking, concerns, exports
 from .models import (
     AvailabilityException,
     AvailabilityWindow,
@@ -176,9 +176,9 @@ class ConcernAdmin(SergeantModelAdmin):
 
     @admin.action(description="Export the selected concerns for partners (CSV)")
     def export_csv(self, request, queryset):
-        from walkandtalk.dashboard import csv_response
-
-        return csv_response(queryset.select_related("category", "ward__borough"), "concerns-selected.csv")
+        return exports.csv_response(
+            queryset.select_related("category", "ward__borough"), "concerns-selected.csv"
+        )
 
 
 @admin.register(Disclosure)

@@ -6,4 +6,12 @@ class PatrolsConfig(AppConfig):
     verbose_name = "Walks and concerns"
 
     def ready(self) -> None:
-        from . import messages  # noqa: F401 — registers the walk and concern message kinds
+        # participants sits below patrols: walks reach the audit log, and her data download, erasure
+        # and retention, through the hooks participants defines.
+        from participants.audit import audit_changes
+
+        from . import messages, privacy  # noqa: F401 — messages registers the walk and concern kinds
+        from .models import Concern, ConcernUpdate, Disclosure, Walk
+
+        audit_changes(Walk, Concern, ConcernUpdate, Disclosure)
+        privacy.connect()

@@ -165,7 +165,7 @@ def cancel_walk(
 ) -> Walk:
     """Cancel a booked walk. She may until the cut-off; her officer and the sergeant give a reason.
 
-    `check_rules=False` is for erasing her account (participants/privacy.py): the walk is cancelled
+    `check_rules=False` is for erasing her account (patrols/privacy.py): the walk is cancelled
     however close it is and whoever asks (the retention job has no user), and her officer is told."""
     now = now or timezone.now()
     if check_rules:

@@ -243,6 +243,26 @@ def test_her_freed_place_goes_to_the_waiting_list(her, officer_a):
     assert waiting.pairings.active().get().officer == officer_a
 
 
+def test_an_app_that_fails_to_erase_its_part_rolls_the_whole_erasure_back(her):
+    """Patrols' part runs on `resident_erasing` in the erasure's own transaction: if any receiver
+    fails, she is not left half-erased (her walk cancelled, her name still there, or the reverse)."""
+
+    def broken(sender, **kwargs):
+        raise RuntimeError("this app could not erase its part")
+
+    privacy.resident_erasing.connect(broken, sender=Resident, dispatch_uid="test-broken-eraser")
+    try:
+        with pytest.raises(RuntimeError):
+            privacy.erase_resident(resident=her["resident"], by=her["resident"].user)
+    finally:
+        privacy.resident_erasing.disconnect(sender=Resident, dispatch_uid="test-broken-eraser")
+    her["resident"].refresh_from_db()
+    her["upcoming"].refresh_from_db()
+    assert her["resident"].erased_at is None and her["resident"].preferred_name == NAME
+    assert her["upcoming"].status == Walk.Status.BOOKED
+    assert Walk.objects.get(pk=her["done"].pk).route == "Evelina Road to my front door"
+
+
 def test_erasing_twice_is_refused(her):
     privacy.erase_resident(resident=her["resident"], by=None)
     with pytest.raises(privacy.PrivacyError):

@@ -4,12 +4,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.http import HttpRequest
 
-from participants.roles import SERGEANT, role_of
-
-
-def is_sergeant(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(user.is_active and user.is_staff and (user.is_superuser or role_of(user) == SERGEANT))
+from participants.admin_base import is_sergeant
 
 
 class SergeantAdminSite(admin.AdminSite):
@@ -48,53 +43,3 @@ class SergeantAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         # Sign-in goes through allauth: rate limits and the second factor apply to the admin too.
         return secure_admin_login(super().login)(request, extra_context)
-
-
-class SergeantPermissions:
-    """Sergeants may see and change everything here: who may do what is the role, not permission rows.
-    For model admins and inlines alike (their add-permission signatures differ, hence *args)."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_sergeant(request)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return is_sergeant(request)
-
-    def has_add_permission(self, request: HttpRequest, *args) -> bool:
-        return is_sergeant(request)
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return is_sergeant(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return is_sergeant(request)
-
-
-class SergeantModelAdmin(SergeantPermissions, admin.ModelAdmin):
-    pass
-
-
-class SergeantTabularInline(SergeantPermissions, admin.TabularInline):
-    pass
-
-
-class ReadOnlyPermissions:
-    """History that nobody edits: sergeants may read it only."""
-
-    def has_add_permission(self, request: HttpRequest, *args) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyModelAdmin(ReadOnlyPermissions, SergeantModelAdmin):
-    pass
-
-
-class ReadOnlyTabularInline(ReadOnlyPermissions, SergeantTabularInline):
-    can_delete = False
-    extra = 0

@@ -4,34 +4,18 @@ Sergeants only: every view here is wrapped by the admin site's ``admin_view`` (s
 
 from __future__ import annotations
 
-import csv
 from datetime import timedelta
 
 from django import forms
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from participants.audit import record_event
 from participants.models import AuditEvent, Borough, Ward
 from patrols import stats
+from patrols.exports import csv_response
 from patrols.models import LONDON, Concern
-
-CSV_COLUMNS = [
-    "category",
-    "location",
-    "latitude",
-    "longitude",
-    "ward",
-    "borough",
-    "severity",
-    "when it matters",
-    "status",
-    "logged on",
-    "resolved on",
-    "action",
-    "partner",
-]
 
 
 class DashboardFilterForm(forms.Form):
@@ -92,58 +76,6 @@ def dashboard(request: HttpRequest, extra_context: dict) -> TemplateResponse:
         "statuses": Concern.Status.choices,
     }
     return TemplateResponse(request, "admin/dashboard.html", context)
-
-
-def concern_rows(concerns):
-    """The partners' columns only: no resident, no officer notes about her, no disclosures."""
-    for concern in concerns.iterator(chunk_size=2000):
-        yield [
-            concern.category.name,
-            concern.location_text,
-            concern.latitude if concern.latitude is not None else "",
-            concern.longitude if concern.longitude is not None else "",
-            concern.ward.name,
-            concern.ward.borough.name,
-            concern.get_severity_display(),
-            concern.get_when_it_matters_display(),
-            concern.get_status_display(),
-            timezone.localtime(concern.created_at, LONDON).date().isoformat(),
-            timezone.localtime(concern.resolved_at, LONDON).date().isoformat() if concern.resolved_at else "",
-            concern.action,
-            concern.get_partner_display() if concern.partner else "",
-        ]
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def csv_response(concerns, filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield writer.writerow(CSV_COLUMNS)
-        for row in concern_rows(concerns):
-            yield writer.writerow([_safe_cell(value) for value in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _safe_cell(value) -> str:
-    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text) else text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def scoped_concerns(scope: stats.Scope):

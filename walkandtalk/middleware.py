@@ -15,16 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from participants.roles import OFFICER, SERGEANT, role_of
+from participants.roles import LOGIN_AT, is_staff_member
 
 log = logging.getLogger("walkandtalk.security")
-
-STAFF_ROLES = (OFFICER, SERGEANT)
-LOGIN_AT = "staff_login_at"
-
-
-def is_staff_member(user) -> bool:
-    return bool(user.is_authenticated and (user.is_staff or role_of(user) in STAFF_ROLES))
 
 
 class StaffSecondFactorMiddleware:

@@ -1,4 +1,7 @@
-"""Demo data: invented people only, never real names or home addresses. Running it twice changes nothing."""
+"""Demo data: invented people only, never real names or home addresses. Running it twice changes nothing.
+
+A command of the top app (walkandtalk) because it spans both: the people and pairings (participants),
+then availability and walks for them (patrols/demo.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,68 @@
+"""What every model admin of ours is built on: the admin is for sergeants, and who may do what there
+is the role, not Django's permission rows.
+
+Here, below both apps, so participants' and patrols' admins can share them; the admin site itself (the
+sergeant's dashboard) is walkandtalk/admin.py, at the top, which may import everything.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .roles import SERGEANT, role_of
+
+
+def is_sergeant(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_staff and (user.is_superuser or role_of(user) == SERGEANT))
+
+
+class SergeantPermissions:
+    """Sergeants may see and change everything here: who may do what is the role, not permission rows.
+    For model admins and inlines alike (their add-permission signatures differ, hence *args)."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_sergeant(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_sergeant(request)
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return is_sergeant(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_sergeant(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_sergeant(request)
+
+
+class SergeantModelAdmin(SergeantPermissions, admin.ModelAdmin):
+    pass
+
+
+class SergeantTabularInline(SergeantPermissions, admin.TabularInline):
+    pass
+
+
+class ReadOnlyPermissions:
+    """History that nobody edits: sergeants may read it only."""
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyModelAdmin(ReadOnlyPermissions, SergeantModelAdmin):
+    pass
+
+
+class ReadOnlyTabularInline(ReadOnlyPermissions, SergeantTabularInline):
+    can_delete = False
+    extra = 0
