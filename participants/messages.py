@@ -55,7 +55,11 @@ class ToPerson(MessageKind):
 
     @classmethod
     def channel_for(cls, recipient: User) -> str:
-        resident = getattr(recipient, "resident", None)
+        return cls.resident_channel(getattr(recipient, "resident", None))
+
+    @staticmethod
+    def resident_channel(resident: Resident | None) -> str:
+        """Her choice (SMS needs a mobile number); staff, who have no Resident row, get email."""
         if resident is not None and resident.contact_channel == ContactChannel.SMS and resident.mobile:
             return Notification.Channel.SMS
         return Notification.Channel.EMAIL
@@ -123,7 +127,13 @@ class AboutPairing(AboutResident):
             raise Gone("The pairing no longer exists.")
 
     def context(self) -> dict:
-        return {**super().context(), "pairing": self.pairing, **self.officer_context(self.pairing.officer)}
+        return {
+            **super().context(),
+            "pairing": self.pairing,
+            # her booked walks with the officer whose pairing ended (each has its own notice)
+            "walks_cancelled": self.data.get("walks_cancelled", 0),
+            **self.officer_context(self.pairing.officer),
+        }
 
 
 @register

@@ -36,10 +36,10 @@ def paired(pairing: Pairing, *, after_waiting: bool) -> None:
     _about_pairing(messages.Paired, pairing, after_waiting=after_waiting)
 
 
-def reassigned(pairing: Pairing, *, previous: Pairing | None) -> None:
+def reassigned(pairing: Pairing, *, previous: Pairing | None, walks_cancelled: int = 0) -> None:
     # The message names the previous officer from the pairing history when it is sent.
-    _about_pairing(messages.Reassigned, pairing)
+    _about_pairing(messages.Reassigned, pairing, walks_cancelled=walks_cancelled)
 
 
-def pairing_ended(pairing: Pairing) -> None:
-    _about_pairing(messages.PairingEnded, pairing)
+def pairing_ended(pairing: Pairing, *, walks_cancelled: int = 0) -> None:
+    _about_pairing(messages.PairingEnded, pairing, walks_cancelled=walks_cancelled)

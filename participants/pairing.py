@@ -17,10 +17,16 @@ from fractions import Fraction
 
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
 from . import notices
 from .models import Language, Officer, Pairing, Resident, User
+
+# Sent inside the transaction that ends a pairing (reassigned, ended, or she leaves), with `pairing`,
+# `by` and `now`. The apps above act on it (patrols cancels her booked walks with that officer) and
+# return how many things they changed, so the message to her can say so.
+pairing_ending = Signal()
 
 
 class PairingError(Exception):
@@ -76,7 +82,7 @@ def choose_officer(resident: Resident, candidates: list[Candidate]) -> Officer |
 
 
 def active_pairing(resident: Resident) -> Pairing | None:
-    return resident.pairings.active().select_related("officer").first()
+    return resident.pairings.active().select_related("officer__user").first()
 
 
 def pair_resident(*, resident: Resident, by: User | None = None) -> Pairing | None:
@@ -144,21 +150,23 @@ def reassign_resident(*, resident: Resident, officer: Officer, by: User, reason:
                 "Raise her capacity first, or choose another officer."
             )
         now = timezone.now()
-        if current is not None:
-            _end(current, by=by, reason=reason, now=now)
+        cancelled = _end(current, by=by, reason=reason, now=now) if current is not None else 0
         pairing = _start(resident=resident, officer=locked, by=by, reason=reason, now=now)
-        notices.reassigned(pairing, previous=current)
+        notices.reassigned(pairing, previous=current, walks_cancelled=cancelled)
     if current is not None:
         promote_waiting(by=by)  # her old officer has a place free now
     return pairing
 
 
-def _end(pairing: Pairing, *, by: User | None, reason: str, now) -> None:
+def _end(pairing: Pairing, *, by: User | None, reason: str, now) -> int:
+    """End it; returns how many of her booked walks with that officer were cancelled."""
     pairing.ended_at = now
     pairing.ended_by = by
     pairing.end_reason = reason
     pairing.full_clean()
     pairing.save(update_fields=["ended_at", "ended_by", "end_reason"])
+    answers = pairing_ending.send(sender=Pairing, pairing=pairing, by=by, now=now)
+    return sum(answer for _, answer in answers if isinstance(answer, int))
 
 
 def end_pairing(*, pairing: Pairing, by: User | None, reason: str) -> Pairing | None:
@@ -172,8 +180,8 @@ def end_pairing(*, pairing: Pairing, by: User | None, reason: str) -> Pairing | 
         pairing = Pairing.objects.select_for_update().select_related("resident", "officer").get(pk=pairing.pk)
         if not pairing.is_active:
             raise PairingError("That pairing has already ended.")
-        _end(pairing, by=by, reason=reason, now=timezone.now())
-        notices.pairing_ended(pairing)
+        cancelled = _end(pairing, by=by, reason=reason, now=timezone.now())
+        notices.pairing_ended(pairing, walks_cancelled=cancelled)
         promote_waiting(by=by)
         return pair_resident(resident=pairing.resident, by=by)
 

@@ -9,9 +9,14 @@ class PatrolsConfig(AppConfig):
         # participants sits below patrols: walks reach the audit log, and her data download, erasure
         # and retention, through the hooks participants defines.
         from participants.audit import audit_changes
+        from participants.models import Pairing
+        from participants.pairing import pairing_ending
 
-        from . import messages, privacy  # noqa: F401 — messages registers the walk and concern kinds
+        from . import booking, messages, privacy  # noqa: F401 — messages registers the kinds
         from .models import Concern, ConcernUpdate, Disclosure, Walk
 
         audit_changes(Walk, Concern, ConcernUpdate, Disclosure)
         privacy.connect()
+        pairing_ending.connect(
+            booking.cancel_walks_with_former_officer, sender=Pairing, dispatch_uid="patrols-cancel-walks"
+        )

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from participants.models import Officer, Resident, User
+from participants.models import Officer, Pairing, Resident, User
 from participants.pairing import active_pairing
 from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
 
@@ -44,8 +44,13 @@ def _lock_officer(officer: Officer) -> None:
 
 
 def _save(walk: Walk) -> None:
+    """Validate what only Python can, then save. The relations were just locked or loaded, and the
+    end-after-start and no-overlap rules are the database's constraints (an IntegrityError, caught
+    outside the atomic block): checking them here too would cost five statements and still race."""
     try:
-        walk.full_clean()
+        walk.full_clean(
+            exclude=["resident", "officer", "booked_by", "cancelled_by"], validate_constraints=False
+        )
     except ValidationError as error:
         raise BookingError(" ".join(error.messages)) from None
     walk.save()
@@ -62,10 +67,12 @@ def book_walk(
     meeting_longitude: Decimal | None = None,
     by: User | None = None,
     now: datetime | None = None,
+    pairing: Pairing | None = None,
 ) -> Walk:
-    """Book a walk with her own officer at one of the officer's bookable slots."""
+    """Book a walk with her own officer at one of the officer's bookable slots. (`pairing`: her active
+    pairing, if the caller has just looked it up.)"""
     now = now or timezone.now()
-    pairing = active_pairing(resident)
+    pairing = pairing or active_pairing(resident)
     if pairing is None:
         raise BookingError("You can book a walk once you are paired with an officer.")
     officer = pairing.officer
@@ -188,3 +195,20 @@ def cancel_walk(
         WalkEvent.objects.create(walk=walk, kind=WalkEvent.Kind.CANCELLED, by=by, at=now, note=reason)
         notifications.walk_cancelled(walk, by=by)
     return walk
+
+
+CHANGE_OF_OFFICER = "Change of officer"
+
+
+def cancel_walks_with_former_officer(sender, *, pairing, by: User | None, now: datetime, **kwargs) -> int:
+    """Her pairing with an officer ends (reassigned, ended, she left): her booked walks with that
+    officer are cancelled, each with its notice to whoever knew of it, so nobody is left expecting a
+    walk that will not happen. Connected in PatrolsConfig.ready() to participants' `pairing_ending`."""
+    walks = Walk.objects.filter(
+        resident=pairing.resident_id, officer=pairing.officer_id, status=Walk.Status.BOOKED, ends_at__gt=now
+    )
+    cancelled = 0
+    for walk in walks.select_related("officer"):
+        cancel_walk(walk=walk, by=by, reason=CHANGE_OF_OFFICER, now=now, check_rules=False)
+        cancelled += 1
+    return cancelled

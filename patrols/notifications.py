@@ -34,7 +34,11 @@ def _about(walk: Walk, kind, user: User, *, by: User | None = None, once: str = 
     data = {"walk": walk.pk, "version": walk.version, **fields}
     if by is not None:
         data |= {"by": by.pk, "by_role": role_of(by)}
-    return kind.build(recipient=user, about_id=walk.pk, data=data, once=once or f"v{walk.version}")
+    # The walk knows who is who: no lookup of the officer's (missing) Resident row.
+    channel = kind.resident_channel(walk.resident if user.pk == walk.resident.user_id else None)
+    return kind.build(
+        recipient=user, about_id=walk.pk, data=data, once=once or f"v{walk.version}", channel=channel
+    )
 
 
 def _reminders(walk: Walk, now: datetime) -> list:

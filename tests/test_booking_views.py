@@ -446,3 +446,16 @@ def test_past_walks_invite_her_to_say_how_safe_she_feels(client, resident_a, off
     assert "you rated it 4/5" in html
     assert reverse("patrols:walk_feedback", args=[unrated.pk]) in html
     assert reverse("patrols:walk_feedback", args=[rated.pk]) not in html
+
+
+def test_a_booking_post_runs_at_most_20_statements(client, resident_a, django_assert_max_num_queries):
+    """Issue 13 point 7: the walk, its history and its six outbox rows (one INSERT), all in one
+    transaction. Was 52 (six get_or_create calls, full_clean's existence and constraint checks)."""
+    client.force_login(resident_a.user)
+    client.get(BOOK)  # the session is warm, as when she has just chosen a time
+    with django_assert_max_num_queries(20) as captured:
+        response = client.post(BOOK, booking_data())
+    assert response.status_code == 302
+    assert about_walk(Walk.objects.get()).count() == 6  # two confirmations, four reminders
+    inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "outbox_')]
+    assert len(inserts) == 1

@@ -200,9 +200,11 @@ def test_links_in_messages_go_to_her_pages():
 
 def test_reassigned_names_the_new_and_the_previous_officer():
     s = scene()
-    text = compose(row(Kind.REASSIGNED, s["resident"].user, s)).text
+    notification = row(Kind.REASSIGNED, s["resident"].user, s)
+    notification.data["walks_cancelled"] = 2
+    text = compose(notification).text
     assert "PC Alexandra Okonkwo-Williams" in text and "4821AS" in text
-    assert "Any walks you booked with PC Officer" in text
+    assert "The 2 walks you had booked with PC Officer" in text and "are cancelled" in text
 
 
 def test_the_booking_confirmation_email_carries_the_calendar_invite():

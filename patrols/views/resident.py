@@ -25,7 +25,7 @@ from ..slots import Slot, bookable_slots, booking_period
 
 
 def _resident(request: HttpRequest) -> Resident | None:
-    return Resident.objects.select_related("ward__borough").filter(user=request.user).first()
+    return Resident.objects.select_related("ward__borough", "user").filter(user=request.user).first()
 
 
 @role_required(RESIDENT)
@@ -104,6 +104,7 @@ def book(request: HttpRequest) -> HttpResponse:
                 route=data["route"],
                 known_worries=data["known_worries"],
                 by=request.user,
+                pairing=pairing,
             )
         except booking.BookingError as error:
             form.add_error("starts_at", str(error))

@@ -114,6 +114,7 @@ def send(kind: kinds.MessageKind, message, *, connection=None, sms_backend=None)
         headers={"Message-ID": message_id(notification.idempotency_key)},
     )
     email.extra_headers["X-Walkandtalk-Key"] = notification.idempotency_key
+    email.extra_headers["X-Walkandtalk-Kind"] = notification.kind
     email.attach_alternative(message.html, "text/html")
     for attachment in message.attachments:
         email.attach(_attachment(attachment))
