@@ -9,6 +9,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -224,3 +225,72 @@ def test_the_notify_backend_passes_the_idempotency_key_as_reference(settings):
         personalisation={"body": "Hello"},
         reference="the-key",
     )
+
+
+# --- Bad rows: gone, broken, unknown ------------------------------------------------------------
+
+
+def test_a_message_whose_walk_is_gone_is_cancelled_with_a_reason_not_retried():
+    walk = WalkFactory()
+    notifications.walk_booked(walk, now=timezone.now())
+    walk.delete()  # the outbox has no foreign key to walks: its rows stay, about a walk that is gone
+    send_due()
+    rows = Notification.objects.filter(kind="booking_confirmation")
+    assert set(rows.values_list("status", "note")) == {("cancelled", "The walk no longer exists.")}
+    assert mail.outbox == []
+
+
+def test_a_template_error_fails_that_message_visibly_and_the_batch_goes_on(settings, tmp_path):
+    broken = tmp_path / "email"
+    broken.mkdir()
+    (broken / "waiting_list_subject.txt").write_text("{% if %}")  # a syntax error
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path), *settings.TEMPLATES[0]["DIRS"]]}]
+    waiting = ResidentFactory(waiting_since=timezone.now())
+    notices.waiting_list_joined(waiting)
+    walk = WalkFactory()
+    notifications.walk_booked(walk, now=timezone.now())
+
+    send_due()
+
+    failed = Notification.objects.get(kind="waiting_list")
+    assert failed.status == "failed" and "TemplateSyntaxError" in failed.note
+    assert failed.attempts == 1  # not retried: trying again cannot mend a template
+    assert Notification.objects.filter(kind="booking_confirmation", status="sent").count() == 2
+    client = Client()
+    client.force_login(sergeant_user())
+    page = client.get(reverse("admin:outbox_notification_changelist") + "?status__exact=failed")
+    assert "TemplateSyntaxError" in page.content.decode()
+
+
+def test_a_row_of_an_unknown_kind_fails_with_a_reason():
+    Notification.objects.create(
+        recipient=ResidentFactory().user, kind="no_such_kind", idempotency_key="unknown-1"
+    )
+    send_due()
+    row = Notification.objects.get(idempotency_key="unknown-1")
+    assert row.status == "failed" and "no_such_kind" in row.note
+
+
+def test_a_reclaimed_sms_already_with_the_provider_is_not_sent_again(settings):
+    class Remembers(sms.MemoryBackend):
+        def already_sent(self, *, reference):
+            return "notify-id-1" if reference in {m["reference"] for m in self.outbox} else ""
+
+    sms.MemoryBackend.outbox.clear()
+    resident = ResidentFactory(contact_channel="sms", mobile="+447700900123", waiting_since=timezone.now())
+    notices.waiting_list_joined(resident)
+    row = Notification.objects.get()
+    backend = Remembers()
+    now = timezone.now()
+    dispatch.claim_due(limit=10, now=now)
+    row.refresh_from_db()
+    # The worker sends, and dies before marking it sent; the claim lapses and it is claimed again.
+    backend.send(to="+447700900123", body="x", reference=row.idempotency_key)
+    later = now + timedelta(seconds=settings.NOTIFICATION_RECLAIM_AFTER_SECONDS + 1)
+    dispatch.claim_due(limit=10, now=later)
+    row.refresh_from_db()
+    assert row.reclaimed
+    assert dispatch.deliver(row, now=later, sms_backend=backend) == "sent"
+    assert len(backend.outbox) == 1  # asked first, not sent twice
+    row.refresh_from_db()
+    assert row.provider_reference == "notify-id-1"
