@@ -71,7 +71,30 @@ class SergeantPermissions:
 
 
 class SergeantModelAdmin(SergeantPermissions, admin.ModelAdmin):
-    pass
+    def get_changelist(self, request, **kwargs):
+        # An impossible date in a list filter is the admin's "incorrect lookup", never a 500.
+        from .changelist import CheckedChangeList
+
+        return CheckedChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        from .changelist import say_filter_refused
+
+        say_filter_refused(request)
+        return super().changelist_view(request, extra_context)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Every text field says its limit and refuses past it; every date is one the scheme can mean.
+        from django import forms
+
+        from participants.inputs import check_date_in_range, state_limit
+
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            state_limit(field)
+            if isinstance(field, forms.DateField | forms.DateTimeField | forms.SplitDateTimeField):
+                field.validators.append(check_date_in_range)
+        return field
 
 
 class SergeantTabularInline(SergeantPermissions, admin.TabularInline):
