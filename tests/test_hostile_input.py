@@ -814,3 +814,171 @@ def test_a_nul_is_refused_cleanly_not_stored(stage, resident_a):
     assert (
         get(stage, "officer_a", reverse("patrols:area_concerns"), {"status": "open\x00"}).status_code == 400
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Issue 14: well-formed but impossible dates, extreme years and offsets; over-long text
+# ---------------------------------------------------------------------------------------------------
+
+IMPOSSIBLE_SLOTS = [
+    "2026-02-30T18:00:00+00:00",  # 30 February: ValueError in parse_datetime
+    "2026-13-45T25:61:00+00:00",  # month 13, hour 25
+    "2026-12-10T18:00:00+99:00",  # an offset no clock has
+    "9999-12-31T23:59:59-23:59",  # past the last instant Python can hold, once in UTC (OverflowError)
+    "0001-01-01T00:00:00+05:00",  # before the first
+]
+
+
+def booking_post(**overrides) -> dict:
+    return {
+        "starts_at": iso(at("17:00")),
+        "meeting_point": "Peckham Library steps",
+        "route": "Rye Lane, Bellenden Road, home",
+        "known_worries": "",
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize("starts_at", IMPOSSIBLE_SLOTS)
+def test_an_impossible_time_on_the_booking_page_is_refused_keeping_what_she_typed(stage, starts_at):
+    response = post(stage, "resident_a", reverse("patrols:book"), booking_post(starts_at=starts_at))
+    body = body_of(response)
+    assert response.status_code == 200
+    assert "Choose one of the times shown." in body
+    assert "Peckham Library steps" in body and "Rye Lane, Bellenden Road, home" in body
+    assert Walk.objects.count() == 3
+
+
+@pytest.mark.parametrize("starts_at", IMPOSSIBLE_SLOTS)
+def test_an_impossible_time_on_the_move_page_is_refused(stage, starts_at):
+    response = post(stage, "resident_a", reverse("patrols:walk_move", args=[stage.booked.pk]), {
+        "starts_at": starts_at
+    })  # fmt: skip
+    assert response.status_code == 200
+    assert "Choose one of the times shown." in body_of(response)
+    assert Walk.objects.get(pk=stage.booked.pk).starts_at == at("19:00")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"start": "9999-12-31"}, {"end": "0001-01-01"}, {"start": "0001-01-01", "end": "9999-12-31"}],
+)
+def test_the_dashboard_refuses_dates_out_of_range_with_a_message(stage, query):
+    response = get(stage, "sergeant", reverse("admin:index"), query)
+    body = body_of(response)
+    assert response.status_code == 200
+    assert "Choose a date between 2000 and" in body and "Showing the default view." in body
+    export = get(stage, "sergeant", reverse("admin:export_concerns"), query)
+    assert export.status_code == 200
+    body_of(export)  # streamed: the rows are made (and would fail) only now
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01"])
+def test_the_monthly_report_refuses_a_month_out_of_range(stage, month):
+    borough = stage.concern.ward.borough_id
+    response = get(stage, "sergeant", reverse("admin:monthly_report"), {"borough": borough, "month": month})
+    assert response.status_code == 200
+    assert "Choose a month between 2000 and" in body_of(response)
+
+
+ADMIN_DATE_LOOKUPS = [
+    ("participants_auditevent", "at__gte"),
+    ("patrols_walk", "starts_at__gte"),
+    ("patrols_notification", "due_at__gte"),
+    ("patrols_concern", "created_at__gte"),
+    ("patrols_concern", "created_at__lt"),
+]
+ADMIN_IMPOSSIBLE = [
+    "2026-01-01T00:00:00+20:00",  # PostgreSQL: "time zone displacement out of range" (DataError)
+    "2026-01-01T00:00:00-23:59",
+    "2026-02-30",
+    "9999-12-31T23:59:59-23:59",
+]
+
+
+@pytest.mark.parametrize(("model", "lookup"), ADMIN_DATE_LOOKUPS)
+@pytest.mark.parametrize("value", ADMIN_IMPOSSIBLE)
+def test_an_impossible_date_in_an_admin_list_filter_is_the_admins_incorrect_lookup(
+    stage, model, lookup, value
+):
+    path = reverse(f"admin:{model}_changelist")
+    response = get(stage, "sergeant", path, {lookup: value})
+    assert response.status_code == 302 and response["Location"] == f"{path}?e=1"
+    page = get(stage, "sergeant", path, {"e": "1"})
+    assert page.status_code == 200
+    assert "could not be applied" in body_of(page)
+
+
+@pytest.mark.parametrize(("model", "lookup"), ADMIN_DATE_LOOKUPS)
+def test_an_instant_before_the_first_day_in_an_admin_list_filter_is_no_error(stage, model, lookup):
+    """0001-01-01 at +05:00 is a year before year 1 in UTC: PostgreSQL holds it, so the list is filtered."""
+    path = reverse(f"admin:{model}_changelist")
+    response = get(stage, "sergeant", path, {lookup: "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 200 or response["Location"] == f"{path}?e=1"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"starts_at__year": "9999"},
+        {"starts_at__year": "9999", "starts_at__month": "12"},
+        {"starts_at__year": "9999", "starts_at__month": "12", "starts_at__day": "31"},
+        {"starts_at__year": "1", "starts_at__month": "1", "starts_at__day": "1"},
+        {"starts_at__year": "2026", "starts_at__month": "2", "starts_at__day": "30"},
+    ],
+)
+def test_the_admins_date_drill_down_at_the_ends_of_time_is_an_incorrect_lookup(stage, query):
+    path = reverse("admin:patrols_walk_changelist")
+    response = get(stage, "sergeant", path, query)
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        assert response["Location"] == f"{path}?e=1"
+
+
+def test_an_over_long_email_at_sign_up_is_refused_not_cut(stage):
+    from django.core import mail
+
+    from participants.models import User
+
+    email = "a" * 300 + "@probe.example"
+    client = Client(raise_request_exception=False)
+    response = client.post(
+        reverse("account_signup"),
+        {"email": email, "password1": "Hx7!long-enough", "password2": "Hx7!long-enough"},
+    )
+    body = body_of(response)
+    assert response.status_code == 200
+    assert "254 characters or fewer" in body
+    assert email in body  # what she typed is kept
+    assert not User.objects.filter(email__startswith="aaaa").exists()
+    assert mail.outbox == []
+
+
+def test_a_route_of_ten_thousand_characters_is_refused_keeping_it(stage):
+    route = "Rye Lane " * 1111 + "x"  # 10,000 characters
+    response = post(stage, "resident_a", reverse("patrols:book"), booking_post(route=route))
+    body = body_of(response)
+    assert response.status_code == 200
+    assert "Please shorten this to 1,000 characters or fewer (it has 10000)." in body
+    assert route in body
+    assert "Up to 1,000 characters." in body  # said in words, for no-JS and screen readers
+    assert Walk.objects.count() == 3
+
+
+def test_the_move_page_does_not_offer_the_walks_own_time(stage):
+    page = get(stage, "resident_a", reverse("patrols:walk_move", args=[stage.booked.pk]))
+    body = body_of(page)
+    assert f'value="{iso(at("19:00"))}"' not in body
+    assert f'value="{iso(at("17:00"))}"' in body
+
+
+@pytest.mark.parametrize("path_name", ["patrols:book", "patrols:walk_move"])
+def test_a_past_time_tampered_into_the_form_has_passed(stage, path_name):
+    args = [stage.booked.pk] if path_name == "patrols:walk_move" else []
+    past = iso(NOW - timedelta(days=1, hours=1))
+    response = post(stage, "resident_a", reverse(path_name, args=args), booking_post(starts_at=past))
+    body = body_of(response)
+    assert response.status_code == 200
+    assert "That time has passed" in body and "just been taken" not in body
+    assert Walk.objects.count() == 3
+    assert Walk.objects.get(pk=stage.booked.pk).starts_at == at("19:00")
