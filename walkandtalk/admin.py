@@ -6,6 +6,8 @@ from django.http import HttpRequest
 
 from participants.roles import SERGEANT, role_of
 
+from .changelist import CheckedListsMixin, with_checked_lists
+
 
 def is_sergeant(request: HttpRequest) -> bool:
     user = request.user
@@ -45,6 +47,11 @@ class SergeantAdminSite(admin.AdminSite):
         ]
         return extra + super().get_urls()
 
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Every list, ours and the packages': an impossible date in a filter is an "incorrect lookup".
+        admin_class = with_checked_lists(admin_class or admin.ModelAdmin)
+        super().register(model_or_iterable, admin_class, **options)
+
     def login(self, request, extra_context=None):
         # Sign-in goes through allauth: rate limits and the second factor apply to the admin too.
         return secure_admin_login(super().login)(request, extra_context)
@@ -70,19 +77,7 @@ class SergeantPermissions:
         return is_sergeant(request)
 
 
-class SergeantModelAdmin(SergeantPermissions, admin.ModelAdmin):
-    def get_changelist(self, request, **kwargs):
-        # An impossible date in a list filter is the admin's "incorrect lookup", never a 500.
-        from .changelist import CheckedChangeList
-
-        return CheckedChangeList
-
-    def changelist_view(self, request, extra_context=None):
-        from .changelist import say_filter_refused
-
-        say_filter_refused(request)
-        return super().changelist_view(request, extra_context)
-
+class SergeantModelAdmin(SergeantPermissions, CheckedListsMixin, admin.ModelAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         # Every text field says its limit and refuses past it; every date is one the scheme can mean.
         from django import forms

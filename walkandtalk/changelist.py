@@ -52,3 +52,24 @@ def say_filter_refused(request: HttpRequest) -> None:
     """On the list Django redirects to after refusing a lookup (`?e=1`), say so."""
     if ERROR_FLAG in request.GET and request.method == "GET":
         messages.warning(request, FILTER_REFUSED)
+
+
+class CheckedListsMixin:
+    """For a ModelAdmin: its list is a CheckedChangeList, and the `?e=1` page says what happened."""
+
+    def get_changelist(self, request, **kwargs):
+        return CheckedChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        say_filter_refused(request)
+        return super().changelist_view(request, extra_context)
+
+
+def with_checked_lists(admin_class: type) -> type:
+    """The same admin class with checked lists: for the packages' admins (allauth's, auth's Group)
+    that a superuser reaches, which the site registers without our base class."""
+    if issubclass(admin_class, CheckedListsMixin):
+        return admin_class
+    return type(
+        admin_class.__name__, (CheckedListsMixin, admin_class), {"__module__": admin_class.__module__}
+    )

@@ -26,19 +26,23 @@
     visible.insertAdjacentElement("afterend", spoken);
     var timer = null;
 
+    // Counted as the server counts: characters (not UTF-16 units: an emoji is one or two, not four),
+    // a line break as two (the browser sends CR LF), and without the spaces at either end (stripped).
+    function length() { return Array.from(field.value.trim().replace(/\r?\n/g, "\r\n")).length; }
+
     function message() {
-      var left = limit - field.value.length;
+      var left = limit - length();
       return left >= 0 ? "You have " + plural(left, "character") + " remaining"
         : "You have " + plural(-left, "character") + " too many";
     }
 
     function update(announce) {
-      var length = field.value.length;
-      var show = long || length >= limit * SHORT_FIELD_THRESHOLD;
+      var count = length();
+      var show = long || count >= limit * SHORT_FIELD_THRESHOLD;
       visible.hidden = !show;
       visible.textContent = message();
-      visible.classList.toggle("text-danger", length > limit);
-      visible.classList.toggle("fw-semibold", length > limit);
+      visible.classList.toggle("text-danger", count > limit);
+      visible.classList.toggle("fw-semibold", count > limit);
       if (!announce) { return; }
       window.clearTimeout(timer);
       timer = window.setTimeout(function () { spoken.textContent = show ? message() : ""; }, ANNOUNCE_AFTER_MS);
