@@ -11,10 +11,26 @@ from allauth.core.ratelimit import respond_429
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from .models import User
+
 security_log = logging.getLogger("walkandtalk.security")
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def clean_email(self, email: str) -> str:
+        """An address longer than the column is refused: allauth would cut it to fit (user_field), so
+        the account got 254 `a`s and no `@`, and the confirmation went to nobody. Every email form
+        (sign-up, add or change an address, reset a password) asks this."""
+        email = super().clean_email(email)
+        limit = User._meta.get_field("email").max_length
+        if len(email) > limit:
+            raise ValidationError(
+                f"That email address is too long: enter one of {limit} characters or fewer "
+                f"(this one has {len(email):,}).",
+                code="max_length",
+            )
+        return email
+
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         # allauth shows an exhausted "login_failed" limit as a form error; the scheme answers 429, so
         # the sixth failed sign-in in five minutes is plainly refused (the admin's sign-in is this one).

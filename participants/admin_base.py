@@ -39,7 +39,19 @@ class SergeantPermissions:
 
 
 class SergeantModelAdmin(SergeantPermissions, admin.ModelAdmin):
-    pass
+    # (Its lists are checked for impossible filters by the admin site: walkandtalk/changelist.py.)
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Every text field says its limit and refuses past it; every date is one the scheme can mean.
+        from django import forms
+
+        from .inputs import check_date_in_range, state_limit
+
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            state_limit(field)
+            if isinstance(field, forms.DateField | forms.DateTimeField | forms.SplitDateTimeField):
+                field.validators.append(check_date_in_range)
+        return field
 
 
 class SergeantTabularInline(SergeantPermissions, admin.TabularInline):

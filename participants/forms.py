@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from phonenumber_field.formfields import PhoneNumberField
 
+from .inputs import StatedLimitsMixin
 from .models import ContactChannel, Resident, Ward
 
 SAFETY_CHOICES = [
@@ -22,7 +23,7 @@ def grouped_ward_choices() -> list:
     return [("", "Choose your ward"), *groups.items()]
 
 
-class ResidentProfileForm(forms.ModelForm):
+class ResidentProfileForm(StatedLimitsMixin, forms.ModelForm):
     ward = forms.ModelChoiceField(
         queryset=Ward.objects.all(),
         label="Your ward",

@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from .inputs import limited_text
+
 
 class UserManager(DjangoUserManager):
     """Email is the login; there is no username."""
@@ -144,8 +146,8 @@ class Resident(models.Model):
     language = models.CharField(
         "preferred language", max_length=5, choices=Language.choices, default=Language.ENGLISH
     )
-    access_needs = models.TextField("access needs", blank=True)
-    usual_walk_times = models.TextField("when you usually walk", blank=True)
+    access_needs = limited_text(1000, "access needs", blank=True)
+    usual_walk_times = limited_text(1000, "when you usually walk", blank=True)
     baseline_safety = models.PositiveSmallIntegerField(
         "how safe you feel walking in your area now",
         validators=[MinValueValidator(1), MaxValueValidator(5)],

@@ -25,13 +25,31 @@ from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
 
 from . import notifications
 from .models import Walk, WalkEvent
-from .slots import find_slot
+from .slots import booking_period, find_slot
 
 TAKEN = "That time has just been taken — please choose another."
+PASSED = "That time has passed — please choose another."
 
 
 class BookingError(Exception):
     """A booking change that cannot be made; the message is fit to show the person who tried."""
+
+
+def _check_bookable_time(starts_at: datetime, now: datetime) -> None:
+    """Say why a time outside the booking period can't be had, rather than that it was taken."""
+    earliest, latest = booking_period(now)
+    if starts_at <= now:
+        raise BookingError(PASSED)
+    if starts_at < earliest:
+        raise BookingError(
+            f"That time is too soon: walks are booked at least {settings.BOOKING_MIN_NOTICE_HOURS} hours "
+            "ahead. Please choose a later time."
+        )
+    if starts_at > latest:
+        raise BookingError(
+            f"That time is too far ahead: walks can be booked up to {settings.BOOKING_HORIZON_DAYS} days "
+            "ahead. Please choose an earlier time."
+        )
 
 
 def _cutoff() -> timedelta:
@@ -84,6 +102,7 @@ def book_walk(
         )
     try:
         with transaction.atomic():
+            _check_bookable_time(starts_at, now)
             _lock_officer(officer)
             slot = find_slot(officer=officer, starts_at=starts_at, now=now)
             if slot is None:
@@ -146,6 +165,7 @@ def move_walk(*, walk: Walk, starts_at: datetime, by: User, now: datetime | None
             _check_resident_may_change(walk, by, now, "moved")
             if starts_at == walk.starts_at:
                 raise BookingError("That is the time it is booked for already. Choose another time.")
+            _check_bookable_time(starts_at, now)
             slot = find_slot(officer=walk.officer, starts_at=starts_at, now=now, ignore_walk=walk)
             if slot is None:
                 raise BookingError(TAKEN)

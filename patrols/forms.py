@@ -1,13 +1,24 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .models import LONDON, AvailabilityException, AvailabilityWindow, Concern, ConcernCategory
+from participants.inputs import BoundedDateField, StatedLimitsMixin
+
+from .models import (
+    LONDON,
+    AvailabilityException,
+    AvailabilityWindow,
+    Concern,
+    ConcernCategory,
+    ConcernUpdate,
+    Disclosure,
+    Walk,
+)
 
 # Greater London's bounding box: a pin outside it is a mis-tap, not a meeting point.
 LONDON_BOUNDS = {
@@ -42,10 +53,20 @@ class SlotField(forms.CharField):
         value = super().to_python(value)
         if not value:
             return None
-        parsed = parse_datetime(value)
+        invalid = forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            # Well-formed but impossible (30 February, hour 25, offset +99:00) is a ValueError.
+            parsed = parse_datetime(value)
+        except ValueError:
+            raise invalid from None
         if parsed is None or parsed.tzinfo is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return parsed
+            raise invalid
+        try:
+            # In UTC from here on: an instant past year 9999 or before year 1 once in UTC overflows
+            # here, not later in the slot arithmetic; and no odd offset travels on to PostgreSQL.
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise invalid from None
 
 
 class SlotChoiceForm(forms.Form):
@@ -56,10 +77,15 @@ class SlotChoiceForm(forms.Form):
     )
 
 
-class BookingForm(SlotChoiceForm):
+def limit(model, name: str) -> int:
+    """A form field's limit is its column's: one number, kept on the model."""
+    return model._meta.get_field(name).max_length
+
+
+class BookingForm(StatedLimitsMixin, SlotChoiceForm):
     meeting_point = forms.CharField(
         label="Where shall we meet?",
-        max_length=200,
+        max_length=limit(Walk, "meeting_point"),
         help_text="A public place, such as a station entrance, a shop or a library. Not your home.",
         error_messages={"required": "Tell us where to meet: a public place near the start of your route."},
     )
@@ -71,6 +97,7 @@ class BookingForm(SlotChoiceForm):
     )
     route = forms.CharField(
         label="The route you usually take",
+        max_length=limit(Walk, "route"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Street names or landmarks are fine, e.g. “Rye Lane, then Bellenden Road to the park”.",
         error_messages={"required": "Describe the route you usually take, so we can walk it with you."},
@@ -78,6 +105,7 @@ class BookingForm(SlotChoiceForm):
     known_worries = forms.CharField(
         label="Places that already worry you (optional)",
         required=False,
+        max_length=limit(Walk, "known_worries"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="You can also point them out on the walk.",
     )
@@ -88,11 +116,11 @@ class BookingForm(SlotChoiceForm):
         return cleaned
 
 
-class CancelForm(forms.Form):
+class CancelForm(StatedLimitsMixin, forms.Form):
     reason = forms.CharField(
         label="Why are you cancelling? (optional)",
         required=False,
-        max_length=300,
+        max_length=limit(Walk, "cancel_reason"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -124,16 +152,20 @@ class AvailabilityWindowForm(forms.ModelForm):
 
 
 CHANGES_AHEAD = timedelta(days=2 * 366)
+TWO_YEARS = {"out_of_range": "Choose a date in the next two years."}
 
 
-class AvailabilityExceptionForm(forms.Form):
+class AvailabilityExceptionForm(StatedLimitsMixin, forms.Form):
     kind = forms.ChoiceField(
         label="What kind of change?", choices=AvailabilityException.Kind.choices, widget=forms.RadioSelect
     )
-    first_day = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    last_day = forms.DateField(
+    # Bounded too: 0001-01-01 is a real date, but its midnight in London is before year 1 in UTC.
+    first_day = BoundedDateField(
+        label="From", widget=forms.DateInput(attrs={"type": "date"}), error_messages=TWO_YEARS
+    )
+    last_day = BoundedDateField(
         label="Until (the last day)", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Leave empty for a single day.",
+        help_text="Leave empty for a single day.", error_messages=TWO_YEARS,
     )  # fmt: skip
     start_time = forms.TimeField(
         label="From time (optional)",
@@ -146,7 +178,9 @@ class AvailabilityExceptionForm(forms.Form):
         required=False,
         widget=forms.TimeInput(attrs={"type": "time", "step": 900}),
     )
-    note = forms.CharField(label="Note (optional)", max_length=120, required=False)
+    note = forms.CharField(
+        label="Note (optional)", max_length=limit(AvailabilityException, "note"), required=False
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -159,9 +193,7 @@ class AvailabilityExceptionForm(forms.Form):
             return cleaned
         # A change years ahead is a slip of the thumb (and the last possible date would overflow below).
         if last > timezone.localdate(timezone.now(), LONDON) + CHANGES_AHEAD:
-            self.add_error(
-                "last_day" if cleaned.get("last_day") else "first_day", "Choose a date in the next two years."
-            )
+            self.add_error("last_day" if cleaned.get("last_day") else "first_day", TWO_YEARS["out_of_range"])
             return cleaned
         if (start is None) != (end is None):
             self.add_error("end_time", "Give both times, or neither for whole days.")
@@ -181,14 +213,14 @@ def _london(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=LONDON)
 
 
-class ConcernForm(forms.Form):
+class ConcernForm(StatedLimitsMixin, forms.Form):
     """One short form for one thumb: where, what, how bad, when, what she said, what you will do."""
 
     latitude = forms.DecimalField(max_digits=8, decimal_places=6, required=False, widget=forms.HiddenInput)
     longitude = forms.DecimalField(max_digits=9, decimal_places=6, required=False, widget=forms.HiddenInput)
     location_text = forms.CharField(
         label="Street or landmark",
-        max_length=200,
+        max_length=limit(Concern, "location_text"),
         required=False,
         help_text="E.g. “alley between Rye Lane and Holly Grove”. Or use your location, or tap the map.",
     )
@@ -206,11 +238,13 @@ class ConcernForm(forms.Form):
     )
     when_it_matters = forms.ChoiceField(label="When does it matter?", choices=Concern.When.choices)
     resident_said = forms.CharField(
-        label="What she said", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
-    )
+        label="What she said", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=limit(Concern, "resident_said"),
+    )  # fmt: skip
     action = forms.CharField(
-        label="What you will do", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
-    )
+        label="What you will do", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=limit(Concern, "action"),
+    )  # fmt: skip
     partner = forms.ChoiceField(label="Refer to", choices=Concern.Partner.choices, required=False)
     draft_key = forms.UUIDField(widget=forms.HiddenInput)
 
@@ -226,11 +260,11 @@ class ConcernForm(forms.Form):
         return cleaned
 
 
-class ConcernUpdateForm(forms.Form):
+class ConcernUpdateForm(StatedLimitsMixin, forms.Form):
     note = forms.CharField(
         label="What happened",
         widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=2000,
+        max_length=limit(ConcernUpdate, "note"),
         help_text="E.g. “Reported to Lambeth highways, ref 1234”.",
         error_messages={"required": "Write what happened."},
     )
@@ -240,7 +274,7 @@ class ConcernUpdateForm(forms.Form):
         required=False,
     )
     closed_reason = forms.CharField(
-        label="Reason for closing without a fix", max_length=300, required=False,
+        label="Reason for closing without a fix", max_length=limit(Concern, "closed_reason"), required=False,
         help_text="Only when closing.",
     )  # fmt: skip
 
@@ -254,23 +288,27 @@ class ConcernUpdateForm(forms.Form):
         return cleaned
 
 
-class DisclosureForm(forms.Form):
+class DisclosureForm(StatedLimitsMixin, forms.Form):
     what_was_said = forms.CharField(
-        label="What she told you", widget=forms.Textarea(attrs={"rows": 4}), max_length=5000,
+        label="What she told you", widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=limit(Disclosure, "what_was_said"),
         error_messages={"required": "Write what she told you, in her words where you can."},
     )  # fmt: skip
     referral_made = forms.CharField(
-        label="The referral you made", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+        label="The referral you made", widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=limit(Disclosure, "referral_made"),
         error_messages={"required": "Write the referral you made."},
     )  # fmt: skip
     referred_to = forms.CharField(
         label="Referred to",
-        max_length=200,
+        max_length=limit(Disclosure, "referred_to"),
         help_text="E.g. the MASH, Victim Support, CID",
         error_messages={"required": "Who did you refer it to?"},
     )
     reference = forms.CharField(
-        label="Crime or referral reference (optional)", max_length=100, required=False
+        label="Crime or referral reference (optional)",
+        max_length=limit(Disclosure, "reference"),
+        required=False,
     )
 
 

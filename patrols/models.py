@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
 
+from participants.inputs import limited_text
 from participants.models import Officer, Resident, User
 from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
 
@@ -141,8 +142,8 @@ class Walk(models.Model):
     )
     meeting_latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
     meeting_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    route = models.TextField("the route she usually takes")
-    known_worries = models.TextField("places that already worry her", blank=True)
+    route = limited_text(1000, "the route she usually takes")
+    known_worries = limited_text(1000, "places that already worry her", blank=True)
     walk_code = models.CharField(max_length=6, default=new_walk_code, editable=False)
     # Raised on every move, so a reminder written for an old time is never sent for the new one.
     version = models.PositiveIntegerField(default=1)
@@ -337,8 +338,8 @@ class Concern(models.Model):
     when_it_matters = models.CharField(
         "when it matters", max_length=20, choices=When.choices, default=When.AFTER_DARK
     )
-    resident_said = models.TextField("what she said", blank=True)
-    action = models.TextField("what you will do", blank=True)
+    resident_said = limited_text(2000, "what she said", blank=True)
+    action = limited_text(2000, "what you will do", blank=True)
     partner = models.CharField("referred to", max_length=10, choices=Partner.choices, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     closed_reason = models.CharField(max_length=300, blank=True)
@@ -421,7 +422,7 @@ class ConcernUpdate(models.Model):
     concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="updates")
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    note = models.TextField()
+    note = limited_text(2000)
     old_status = models.CharField(max_length=10, choices=Concern.Status.choices, blank=True)
     new_status = models.CharField(max_length=10, choices=Concern.Status.choices, blank=True)
 
@@ -449,8 +450,8 @@ class Disclosure(models.Model):
 
     walk = models.ForeignKey(Walk, on_delete=models.PROTECT, related_name="disclosures")
     officer = models.ForeignKey(Officer, on_delete=models.PROTECT, related_name="disclosures")
-    what_was_said = models.TextField("what she told you")
-    referral_made = models.TextField("the referral you made")
+    what_was_said = limited_text(5000, "what she told you")
+    referral_made = limited_text(2000, "the referral you made")
     referred_to = models.CharField("referred to", max_length=200)
     reference = models.CharField("crime or referral reference", max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -474,7 +475,7 @@ class SafetyRating(models.Model):
         Walk, null=True, blank=True, on_delete=models.SET_NULL, related_name="safety_rating"
     )
     rating = models.PositiveSmallIntegerField()
-    comment = models.TextField("anything else", blank=True)
+    comment = limited_text(2000, "anything else", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -44,7 +44,7 @@ from patrols.models import (
     SafetyRating,
     Walk,
 )
-from tests.factories import PASSWORD, AvailabilityWindowFactory, UserFactory, WalkFactory
+from tests.factories import PASSWORD, AvailabilityWindowFactory, UserFactory, WalkFactory, sergeant_user
 from tests.helpers import body_of, rolled_back
 
 pytestmark = pytest.mark.django_db
@@ -149,12 +149,61 @@ coordinates = st.one_of(
     st.sampled_from(["NaN", "Infinity", "-Infinity", "91", "-181", "51.4735000000001", "51,47", "", "0"]),
     payloads,
 )
+# Well-formed but impossible (issue 14): they look like dates and times, so they get past a format
+# check and fail later — 30 February, month 13, hour 25, the first and last years there are, offsets
+# no clock has (+99:00), or that Python holds but PostgreSQL does not (+20:00, -23:59).
+EDGE_YEARS = [1, 2, 1999, 2000, 2026, 2036, 2037, 9998, 9999]
+OFFSETS = ["+00:00", "Z", "+99:00", "+20:00", "-23:59", "+23:59", "+15:59", "-16:00", "+14:00", "+05:30", ""]
+impossible_dates = st.one_of(
+    st.sampled_from(["2026-02-30", "2025-02-29", "2026-13-01", "2026-00-10", "2026-12-32", "9999-12-31",
+                     "0001-01-01", "10000-01-01", "0000-01-01", "2026-1-1", "+2026-12-08"]),
+    st.builds(
+        "{:04d}-{:02d}-{:02d}".format, st.sampled_from(EDGE_YEARS), st.integers(0, 13), st.integers(0, 32)
+    ),
+)  # fmt: skip
+impossible_times = st.one_of(
+    st.sampled_from(["24:00", "25:61", "23:60", "-1:00", "12:00+99:00", "99:99:99"]),
+    st.builds("{:02d}:{:02d}".format, st.integers(0, 25), st.sampled_from([0, 15, 59, 60, 61])),
+)
+impossible_datetimes = st.builds(
+    lambda day, h, m, sec, offset: f"{day}T{h:02d}:{m:02d}:{sec:02d}{offset}",
+    st.one_of(impossible_dates, st.sampled_from(["2026-12-08", "2026-12-10"])),
+    st.integers(0, 25),
+    st.sampled_from([0, 30, 59, 61]),
+    st.sampled_from([0, 59, 60]),
+    st.sampled_from(OFFSETS),
+)
+impossible_months = st.one_of(
+    st.sampled_from(["9999-12", "0001-01", "2026-13", "2026-00", "10000-01", "0000-12"]),
+    st.builds("{:04d}-{:02d}".format, st.sampled_from(EDGE_YEARS), st.integers(0, 13)),
+)
 dates = st.one_of(
     st.dates().map(str),
     st.sampled_from(["2026-02-30", "9999-12-31", "0001-01-01", "2026-13-01", "2026-W50", "today", ""]),
+    impossible_dates,
+    impossible_dates,
     payloads,
 )
-times = st.one_of(st.times().map(str), st.sampled_from(["24:00", "25:61", "-1:00", "7pm", ""]), payloads)
+times = st.one_of(
+    st.times().map(str), st.sampled_from(["24:00", "25:61", "-1:00", "7pm", ""]), impossible_times, payloads
+)
+# An instant as a slot travels (ISO, with an offset), or anything a date or time field might get.
+instants = st.one_of(impossible_datetimes, impossible_datetimes, dates, times)
+
+
+def over_long(limit: int) -> st.SearchStrategy:
+    """Text just past a field's limit, or far past it, in characters of one byte or several; it ends
+    in no space (a form strips those before it counts)."""
+
+    def build(unit: str, extra: int) -> str:
+        text = (unit * (limit + extra))[: limit + extra - 1]
+        return text + "x"
+
+    return st.builds(
+        build,
+        st.sampled_from(["a", "ü", "👩🏽", "Rye Lane ", "<script>alert(1)</script>", "line\r\n"]),
+        st.one_of(st.integers(1, 3), st.integers(1, 3 * limit)),
+    )
 
 
 def storable(max_size: int = 10_000) -> st.SearchStrategy:
@@ -303,8 +352,8 @@ def profile_fields():
         baseline_safety=choice(1, 2, 3, 4, 5),
         mobile=F(st.sampled_from(["07911123456", "+447400123456"]), numbers, optional=True),
         mention_police_in_messages=choice("on", optional=True),
-        access_needs=text(optional=True),
-        usual_walk_times=text(optional=True),
+        access_needs=text(1000, optional=True),
+        usual_walk_times=text(1000, optional=True),
         privacy_consent=choice("on", optional=True),
     )
 
@@ -358,12 +407,12 @@ def test_profile_form_create(stage):
 def booking_fields():
     slots = [iso(at(f"{h:02d}:{m:02d}")) for h in range(15, 22) for m in (0, 30) if (h, m) != (19, 0)]
     return form(
-        starts_at=F(st.sampled_from(slots), st.one_of(hostile_text, dates)),
+        starts_at=F(st.sampled_from(slots), st.one_of(hostile_text, instants, instants)),
         meeting_point=text(200),
-        route=text(),
+        route=text(1000),
         meeting_latitude=F(in_london_lat, coordinates, optional=True),
         meeting_longitude=F(in_london_lng, coordinates, optional=True),
-        known_worries=text(optional=True),
+        known_worries=text(1000, optional=True),
     )
 
 
@@ -380,6 +429,11 @@ def test_booking_form(stage):
             new = Walk.objects.exclude(pk__in=before).first()
             if new is not None:
                 stored.append(1)
+                # stored as she typed it, never cut to fit
+                for field in ("meeting_point", "route", "known_worries"):
+                    posted = data.get(field, "")
+                    if isinstance(posted, str):
+                        assert getattr(new, field) == posted.strip(), f"{field} was changed on the way in"
                 detail = reverse("patrols:walk_detail", args=[new.pk])
                 for role in ("resident_a", "officer_a", "sergeant"):
                     body = check(get(stage, role, detail), f"walk as {role}")
@@ -400,7 +454,7 @@ def test_move_and_cancel(stage):
     slots = [iso(at(f"{h:02d}:00")) for h in (16, 17, 20)]
 
     @given(
-        starts_at=maybe_wrong_type(st.one_of(st.sampled_from(slots), hostile_text, dates)),
+        starts_at=maybe_wrong_type(st.one_of(st.sampled_from(slots), hostile_text, instants, instants)),
         show_week=st.one_of(st.none(), numbers),
         reason=maybe_wrong_type(hostile_text),
         role=st.sampled_from(["resident_a", "officer_a", "sergeant"]),
@@ -676,7 +730,12 @@ def test_a_walk_action_goes_only_to_a_path_on_this_site(stage, next_url):
         borough=F(numbers, optional=True),
         ward=F(numbers, optional=True),
     ),
-    report=form(borough=F(numbers, optional=True), month=F(st.sampled_from(["2026-11", "0000-00"]), dates)),
+    report=form(
+        borough=F(numbers, optional=True),
+        month=F(
+            st.sampled_from(["2026-11", "0000-00"]), st.one_of(impossible_months, impossible_months, dates)
+        ),
+    ),
     area=form(category=F(numbers, optional=True), status=F(hostile_text, optional=True), page=F(numbers)),
 )
 @FUZZ
@@ -801,6 +860,71 @@ def test_admin_lists_with_hostile_search_and_filters(stage, path, params):
         check(get(stage, "sergeant", path, params), f"{path} {params}")
 
 
+def admin_date_lookups() -> list[tuple[str, list[str]]]:
+    """Each admin list, with every date lookup the admin takes from its query string: Django's own
+    `field__gte` style on each date and date-and-time field, and the date drill-down's year/month/day."""
+    from django.db import models
+
+    lists = []
+    for model, model_admin in admin.site._registry.items():
+        path = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        names = [
+            f"{field.name}__{lookup}"
+            for field in model._meta.get_fields()
+            if isinstance(field, models.DateField)  # DateTimeField is one too
+            for lookup in ("gte", "lt", "lte", "gt", "exact", "date", "year", "month", "day")
+        ]
+        if model_admin.date_hierarchy:
+            names += [f"{model_admin.date_hierarchy}__{part}" for part in ("year", "month", "day")]
+        if names:
+            lists.append((path, sorted(set(names))))
+    return sorted(lists)
+
+
+ADMIN_DATE_LISTS = admin_date_lookups()
+
+
+@pytest.fixture
+def superuser_client() -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(sergeant_user(email="root@example.org", is_superuser=True))
+    return client
+
+
+drill_down_parts = st.one_of(
+    st.sampled_from(["9999", "1", "0", "10000", "12", "13", "31", "32", "-1"]),
+    st.integers(0, 10_000).map(str),
+)
+
+
+@given(
+    target=st.sampled_from(ADMIN_DATE_LISTS).flatmap(
+        lambda target: st.tuples(
+            st.just(target[0]),
+            st.dictionaries(
+                st.sampled_from(target[1]),
+                st.one_of(instants, drill_down_parts, impossible_dates),
+                min_size=1,
+                max_size=3,
+            ),
+        )
+    ),
+)
+@settings(parent=FUZZ, max_examples=FUZZ.max_examples * 4)
+def test_admin_lists_with_impossible_dates_in_their_lookups(stage, superuser_client, target):
+    """Never a 500: filtered, or Django's "incorrect lookup" redirect (?e=1) and a message there. The
+    packages' lists (allauth's, auth's groups) are a superuser's, not the sergeant's."""
+    path, params = target
+    with rolled_back():
+        response = get(stage, "sergeant", path, params)
+        if response.status_code == 403:
+            response = superuser_client.get(path, params)
+        check(response, f"{path} {params}")
+        assert response.status_code in (200, 302), f"{path} {params}: {response.status_code}"
+        if response.status_code == 302:
+            assert response["Location"] == f"{path}?e=1"
+
+
 def test_a_nul_is_refused_cleanly_not_stored(stage, resident_a):
     """PostgreSQL refuses NUL in text: forms refuse it with a message, query strings with a 400."""
     response = post(stage, "resident_a", reverse("participants:profile"), {"preferred_name": "Am\x00ira"})
@@ -814,3 +938,294 @@ def test_a_nul_is_refused_cleanly_not_stored(stage, resident_a):
     assert (
         get(stage, "officer_a", reverse("patrols:area_concerns"), {"status": "open\x00"}).status_code == 400
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Issue 14: well-formed but impossible dates, extreme years and offsets; over-long text
+# ---------------------------------------------------------------------------------------------------
+
+IMPOSSIBLE_SLOTS = [
+    "2026-02-30T18:00:00+00:00",  # 30 February: ValueError in parse_datetime
+    "2026-13-45T25:61:00+00:00",  # month 13, hour 25
+    "2026-12-10T18:00:00+99:00",  # an offset no clock has
+    "9999-12-31T23:59:59-23:59",  # past the last instant Python can hold, once in UTC (OverflowError)
+    "0001-01-01T00:00:00+05:00",  # before the first
+]
+
+
+def booking_post(**overrides) -> dict:
+    return {
+        "starts_at": iso(at("17:00")),
+        "meeting_point": "Peckham Library steps",
+        "route": "Rye Lane, Bellenden Road, home",
+        "known_worries": "",
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize("starts_at", IMPOSSIBLE_SLOTS)
+def test_an_impossible_time_on_the_booking_page_is_refused_keeping_what_she_typed(stage, starts_at):
+    response = post(stage, "resident_a", reverse("patrols:book"), booking_post(starts_at=starts_at))
+    body = body_of(response)
+    assert response.status_code == 200
+    assert "Choose one of the times shown." in body
+    assert "Peckham Library steps" in body and "Rye Lane, Bellenden Road, home" in body
+    assert Walk.objects.count() == 3
+
+
+@pytest.mark.parametrize("starts_at", IMPOSSIBLE_SLOTS)
+def test_an_impossible_time_on_the_move_page_is_refused(stage, starts_at):
+    response = post(stage, "resident_a", reverse("patrols:walk_move", args=[stage.booked.pk]), {
+        "starts_at": starts_at
+    })  # fmt: skip
+    assert response.status_code == 200
+    assert "Choose one of the times shown." in body_of(response)
+    assert Walk.objects.get(pk=stage.booked.pk).starts_at == at("19:00")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"start": "9999-12-31"}, {"end": "0001-01-01"}, {"start": "0001-01-01", "end": "9999-12-31"}],
+)
+def test_the_dashboard_refuses_dates_out_of_range_with_a_message(stage, query):
+    response = get(stage, "sergeant", reverse("admin:index"), query)
+    body = body_of(response)
+    assert response.status_code == 200
+    assert "Choose a date between 2000 and" in body and "Showing the default view." in body
+    export = get(stage, "sergeant", reverse("admin:export_concerns"), query)
+    assert export.status_code == 200
+    body_of(export)  # streamed: the rows are made (and would fail) only now
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01"])
+def test_the_monthly_report_refuses_a_month_out_of_range(stage, month):
+    borough = stage.concern.ward.borough_id
+    response = get(stage, "sergeant", reverse("admin:monthly_report"), {"borough": borough, "month": month})
+    assert response.status_code == 200
+    assert "Choose a month between 2000 and" in body_of(response)
+
+
+ADMIN_DATE_LOOKUPS = [
+    ("participants_auditevent", "at__gte"),
+    ("patrols_walk", "starts_at__gte"),
+    ("outbox_notification", "due_at__gte"),
+    ("patrols_concern", "created_at__gte"),
+    ("patrols_concern", "created_at__lt"),
+]
+ADMIN_IMPOSSIBLE = [
+    "2026-01-01T00:00:00+20:00",  # PostgreSQL: "time zone displacement out of range" (DataError)
+    "2026-01-01T00:00:00-23:59",
+    "2026-02-30",
+    "9999-12-31T23:59:59-23:59",
+]
+
+
+@pytest.mark.parametrize(("model", "lookup"), ADMIN_DATE_LOOKUPS)
+@pytest.mark.parametrize("value", ADMIN_IMPOSSIBLE)
+def test_an_impossible_date_in_an_admin_list_filter_is_the_admins_incorrect_lookup(
+    stage, model, lookup, value
+):
+    path = reverse(f"admin:{model}_changelist")
+    response = get(stage, "sergeant", path, {lookup: value})
+    assert response.status_code == 302 and response["Location"] == f"{path}?e=1"
+    page = get(stage, "sergeant", path, {"e": "1"})
+    assert page.status_code == 200
+    assert "could not be applied" in body_of(page)
+
+
+@pytest.mark.parametrize(("model", "lookup"), ADMIN_DATE_LOOKUPS)
+def test_an_instant_before_the_first_day_in_an_admin_list_filter_is_no_error(stage, model, lookup):
+    """0001-01-01 at +05:00 is a year before year 1 in UTC: PostgreSQL holds it, so the list is filtered."""
+    path = reverse(f"admin:{model}_changelist")
+    response = get(stage, "sergeant", path, {lookup: "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 200 or response["Location"] == f"{path}?e=1"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"starts_at__year": "9999"},
+        {"starts_at__year": "9999", "starts_at__month": "12"},
+        {"starts_at__year": "9999", "starts_at__month": "12", "starts_at__day": "31"},
+        {"starts_at__year": "1", "starts_at__month": "1", "starts_at__day": "1"},
+        {"starts_at__year": "2026", "starts_at__month": "2", "starts_at__day": "30"},
+    ],
+)
+def test_the_admins_date_drill_down_at_the_ends_of_time_is_an_incorrect_lookup(stage, query):
+    path = reverse("admin:patrols_walk_changelist")
+    response = get(stage, "sergeant", path, query)
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        assert response["Location"] == f"{path}?e=1"
+
+
+def test_an_over_long_email_at_sign_up_is_refused_not_cut(stage):
+    from django.core import mail
+
+    from participants.models import User
+
+    email = "a" * 300 + "@probe.example"
+    client = Client(raise_request_exception=False)
+    response = client.post(
+        reverse("account_signup"),
+        {"email": email, "password1": "Hx7!long-enough", "password2": "Hx7!long-enough"},
+    )
+    body = body_of(response)
+    assert response.status_code == 200
+    assert "254 characters or fewer" in body
+    assert email in body  # what she typed is kept
+    assert not User.objects.filter(email__startswith="aaaa").exists()
+    assert mail.outbox == []
+
+
+def test_a_route_of_ten_thousand_characters_is_refused_keeping_it(stage):
+    route = "Rye Lane " * 1111 + "x"  # 10,000 characters
+    response = post(stage, "resident_a", reverse("patrols:book"), booking_post(route=route))
+    body = body_of(response)
+    assert response.status_code == 200
+    assert "Please shorten this to 1,000 characters or fewer (it has 10000)." in body
+    assert route in body
+    assert "Up to 1,000 characters." in body  # said in words, for no-JS and screen readers
+    assert Walk.objects.count() == 3
+
+
+def test_the_move_page_does_not_offer_the_walks_own_time(stage):
+    page = get(stage, "resident_a", reverse("patrols:walk_move", args=[stage.booked.pk]))
+    body = body_of(page)
+    assert f'value="{iso(at("19:00"))}"' not in body
+    assert f'value="{iso(at("17:00"))}"' in body
+
+
+@pytest.mark.parametrize("path_name", ["patrols:book", "patrols:walk_move"])
+def test_a_past_time_tampered_into_the_form_has_passed(stage, path_name):
+    args = [stage.booked.pk] if path_name == "patrols:walk_move" else []
+    past = iso(NOW - timedelta(days=1, hours=1))
+    response = post(stage, "resident_a", reverse(path_name, args=args), booking_post(starts_at=past))
+    body = body_of(response)
+    assert response.status_code == 200
+    assert "That time has passed" in body and "just been taken" not in body
+    assert Walk.objects.count() == 3
+    assert Walk.objects.get(pk=stage.booked.pk).starts_at == at("19:00")
+
+
+def test_an_impossible_date_in_a_packages_admin_list_is_an_incorrect_lookup_too(superuser_client):
+    """allauth's lists are registered without our base class; the site gives them checked lists too."""
+    path = reverse("admin:mfa_authenticator_changelist")
+    response = superuser_client.get(path, {"created_at__gte": "2026-01-01T00:00:00+20:00"})
+    assert response.status_code == 302 and response["Location"] == f"{path}?e=1"
+
+
+# Every free-text field a person fills in: (page, whose, who posts, the rest of a valid post, field,
+# its limit, what would have been stored). Past the limit: refused with a message that gives the
+# limit, what she typed shown back, nothing stored.
+def _booking(stage):
+    return Walk.objects.count()
+
+
+def _walk(stage):
+    walk = Walk.objects.get(pk=stage.booked.pk)
+    return (walk.status, walk.cancel_reason)
+
+
+def _concerns(stage):
+    return (Concern.objects.filter(walk=stage.walking).count(), ConcernUpdate.objects.count())
+
+
+def _disclosures(stage):
+    return Disclosure.objects.count()
+
+
+def _resident(stage):
+    resident = Resident.objects.get(pk=stage.booked.resident_id)
+    return (resident.preferred_name, resident.access_needs, resident.usual_walk_times)
+
+
+def _ratings(stage):
+    return (SafetyRating.objects.count(), ConcernUpdate.objects.count())
+
+
+def _changes(stage):
+    return AvailabilityException.objects.count()
+
+
+CONCERN = {"severity": "high", "when_it_matters": "after_dark", "location_text": "By the bus stop"}
+DISCLOSURE = {"what_was_said": "She told me", "referral_made": "Referred", "referred_to": "MASH"}
+PROFILE = {"preferred_name": "Amira", "contact_channel": "email", "language": "en", "baseline_safety": "3"}
+TEXT_FIELDS = [
+    ("patrols:book", None, "resident_a", booking_post(), "meeting_point", 200, _booking),
+    ("patrols:book", None, "resident_a", booking_post(), "route", 1000, _booking),
+    ("patrols:book", None, "resident_a", booking_post(), "known_worries", 1000, _booking),
+    ("patrols:walk_cancel", "booked", "resident_a", {}, "reason", 300, _walk),
+    ("patrols:walk_cancel", "booked", "officer_a", {}, "reason", 300, _walk),
+    ("patrols:concern_new", "walking", "officer_a", CONCERN, "location_text", 200, _concerns),
+    ("patrols:concern_new", "walking", "officer_a", CONCERN, "resident_said", 2000, _concerns),
+    ("patrols:concern_new", "walking", "officer_a", CONCERN, "action", 2000, _concerns),
+    ("patrols:concern_detail", "concern", "officer_a", {}, "note", 2000, _concerns),
+    ("patrols:concern_detail", "concern", "officer_a", {"note": "Closed", "new_status": "closed"},
+     "closed_reason", 300, _concerns),
+    ("patrols:disclosure_new", "walking", "officer_a", DISCLOSURE, "what_was_said", 5000, _disclosures),
+    ("patrols:disclosure_new", "walking", "officer_a", DISCLOSURE, "referral_made", 2000, _disclosures),
+    ("patrols:disclosure_new", "walking", "officer_a", DISCLOSURE, "referred_to", 200, _disclosures),
+    ("patrols:disclosure_new", "walking", "officer_a", DISCLOSURE, "reference", 100, _disclosures),
+    ("patrols:walk_feedback", "done", "resident_a", {"rating": "4"}, "comment", 2000, _ratings),
+    ("patrols:concern_fixed", "concern", "resident_a", {}, "note", 1000, _ratings),
+    ("patrols:availability", None, "officer_a",
+     {"add_exception": "1", "kind": "unavailable", "first_day": "2026-12-20"}, "note", 120, _changes),
+    ("participants:profile", None, "resident_a", PROFILE, "preferred_name", 60, _resident),
+    ("participants:profile", None, "resident_a", PROFILE, "access_needs", 1000, _resident),
+    ("participants:profile", None, "resident_a", PROFILE, "usual_walk_times", 1000, _resident),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "pk", "role", "rest", "field", "limit", "stored"),
+    TEXT_FIELDS,
+    ids=[f"{name}-{field}-{role}" for name, _, role, _, field, *_ in TEXT_FIELDS],
+)
+def test_every_text_field_refuses_past_its_limit_and_keeps_the_text(
+    stage, name, pk, role, rest, field, limit, stored
+):
+    path = reverse(name, args=[getattr(stage, pk).pk] if pk else [])
+    data = dict(rest)
+    if name == "patrols:concern_new":
+        data |= {"category": str(stage.category.pk), "draft_key": "6f1c8e1e-3c3e-4d43-9f0e-1b1f5b1c9a01"}
+    if name == "participants:profile":
+        data["ward"] = str(stage.booked.resident.ward_id)
+    if name == "patrols:concern_fixed":  # she is asked only once it is resolved
+        Concern.objects.filter(pk=stage.concern.pk).update(status=Concern.Status.RESOLVED, resolved_at=NOW)
+    before = stored(stage)
+
+    @given(value=over_long(limit))
+    def example(value):
+        with rolled_back():
+            response = post(stage, role, path, data | {field: value})
+            body = check(response, f"{name} {field}")
+            assert response.status_code == 200, f"{name} {field}: {response.status_code}"
+            assert f"Please shorten this to {limit:,} characters or fewer" in body
+            shows_escaped(body, value, f"{name} {field}: what she typed")
+            assert stored(stage) == before, f"{name} {field}: something was stored"
+
+    FUZZ(example)()
+
+    # At the limit exactly, the page takes it (stated in words beside the field).
+    page = body_of(get(stage, role, path))
+    assert f"Up to {limit:,} characters." in page
+
+
+@pytest.mark.parametrize(("first", "last"), [("0001-01-01", "0001-01-02"), ("2026-12-20", "9999-12-31")])
+def test_the_admins_date_fields_refuse_the_ends_of_the_calendar(stage, first, last):
+    """The sergeant's change forms: 0001-01-01 at midnight in London is before year 1 in UTC, which
+    PostgreSQL stores and Python cannot read back (every later page a 500)."""
+    data = {
+        "officer": str(stage.booked.officer_id),
+        "kind": "unavailable",
+        "starts_at_0": first,
+        "starts_at_1": "00:00:00",
+        "ends_at_0": last,
+        "ends_at_1": "00:00:00",
+        "note": "",
+    }
+    response = post(stage, "sergeant", reverse("admin:patrols_availabilityexception_add"), data)
+    assert response.status_code == 200
+    assert "Choose a date between 2000 and" in body_of(response)
+    assert not AvailabilityException.objects.exists()

@@ -6,6 +6,8 @@ from django.http import HttpRequest
 
 from participants.admin_base import is_sergeant
 
+from .changelist import with_checked_lists
+
 
 class SergeantAdminSite(admin.AdminSite):
     """The admin site: the sergeant's dashboard and tools. Sergeants only (and superusers)."""
@@ -39,6 +41,11 @@ class SergeantAdminSite(admin.AdminSite):
             ),
         ]
         return extra + super().get_urls()
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Every list, ours and the packages': an impossible date in a filter is an "incorrect lookup".
+        admin_class = with_checked_lists(admin_class or admin.ModelAdmin)
+        super().register(model_or_iterable, admin_class, **options)
 
     def login(self, request, extra_context=None):
         # Sign-in goes through allauth: rate limits and the second factor apply to the admin too.

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from participants.audit import record_event
+from participants.inputs import BoundedDateField
 from participants.models import AuditEvent, Borough, Ward
 from patrols import stats
 from patrols.exports import csv_response
@@ -19,8 +20,9 @@ from patrols.models import LONDON, Concern
 
 
 class DashboardFilterForm(forms.Form):
-    start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # Bounded: a well-formed date at the end of the calendar (9999-12-31) overflowed in the date sums.
+    start = BoundedDateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = BoundedDateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     borough = forms.ModelChoiceField(
         queryset=Borough.objects.all(), required=False, empty_label="All boroughs"
     )
@@ -103,7 +105,8 @@ def concerns_csv(request: HttpRequest) -> HttpResponse:
 
 class MonthlyReportForm(forms.Form):
     borough = forms.ModelChoiceField(queryset=Borough.objects.all(), empty_label=None)
-    month = forms.DateField(
+    month = BoundedDateField(
+        noun="month",
         input_formats=["%Y-%m"],
         widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
         error_messages={"invalid": "Enter a month like 2026-11."},

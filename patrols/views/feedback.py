@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from participants.access import role_required
+from participants.inputs import StatedLimitsMixin
 from participants.roles import RESIDENT
 
 from .. import feedback
@@ -27,7 +28,7 @@ SAFETY_CHOICES = [
 ]
 
 
-class SafetyRatingForm(forms.Form):
+class SafetyRatingForm(StatedLimitsMixin, forms.Form):
     rating = forms.TypedChoiceField(
         label="How safe do you feel walking in your area now?",
         choices=SAFETY_CHOICES,
@@ -38,12 +39,12 @@ class SafetyRatingForm(forms.Form):
     comment = forms.CharField(
         label="Anything else you’d like to tell us (optional)",
         required=False,
-        max_length=2000,
+        max_length=SafetyRating._meta.get_field("comment").max_length,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 
-class NotFixedForm(forms.Form):
+class NotFixedForm(StatedLimitsMixin, forms.Form):
     note = forms.CharField(
         label="What is still wrong? (optional)",
         required=False,

@@ -59,6 +59,9 @@ def _week_of_slots(request: HttpRequest, officer, ignore_walk=None) -> dict:
     slots = bookable_slots(
         officer=officer, first_day=first_day, last_day=first_day + timedelta(days=6), ignore_walk=ignore_walk
     )
+    if ignore_walk is not None:
+        # Moving: her walk's own time is not a time she can move to (the service refuses it too).
+        slots = [slot for slot in slots if slot.starts_at != ignore_walk.starts_at]
     days: list[tuple[date, list[Slot]]] = [
         (day, list(group)) for day, group in groupby(slots, key=lambda s: s.day)
     ]

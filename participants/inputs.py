@@ -1,0 +1,100 @@
+"""Limits on what people type, shared by every app's forms (this is the lowest app, so all may import it).
+
+Text: every free-text field has a limit, says it in words ("Up to 1,000 characters.", for people
+without JavaScript and for screen readers), and refuses a longer value with a message, keeping what she
+typed. The ``maxlength`` attribute is taken off: a browser silently cuts a pasted text at that length,
+which is the truncation we refuse on the server. static/js/char-count.js reads ``data-maxlength``
+instead and counts as she types (the GOV.UK character count's approach).
+
+Dates: well-formed dates at the ends of the calendar (0001-01-01, 9999-12-31) are real ``date``
+values, but one day's arithmetic past them overflows; no date the scheme means is there.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.utils import timezone
+
+FIRST_YEAR = 2000
+YEARS_AHEAD = 10
+
+# Fields that hold no free text of hers: secrets, hidden values, choices.
+_NOT_FREE_TEXT = (forms.HiddenInput, forms.PasswordInput, forms.Select, forms.RadioSelect)
+
+
+def too_long_message(limit: int) -> str:
+    return f"Please shorten this to {limit:,} characters or fewer (it has %(show_value)s)."
+
+
+def state_limit(field: forms.Field) -> None:
+    """Say a text field's limit in its help text, refuse past it with a clear message, and let the
+    character count (not the browser) enforce it as she types."""
+    if not isinstance(field, forms.CharField) or not field.max_length:
+        return
+    if isinstance(field.widget, _NOT_FREE_TEXT) or isinstance(field, forms.EmailField | forms.UUIDField):
+        return
+    field.widget.attrs.pop("maxlength", None)
+    field.widget.attrs["data-maxlength"] = str(field.max_length)
+    field.error_messages["max_length"] = too_long_message(field.max_length)
+    limit = f"Up to {field.max_length:,} characters."
+    if limit not in str(field.help_text):
+        field.help_text = f"{field.help_text} {limit}" if field.help_text else limit
+
+
+class StatedLimitsMixin:
+    """For a form: every text field says and enforces its limit (see state_limit)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            state_limit(field)
+
+
+def date_range() -> tuple[date, date]:
+    """The dates a person may mean here: from 2000 to ten years ahead."""
+    today = timezone.localdate()
+    return date(FIRST_YEAR, 1, 1), date(today.year + YEARS_AHEAD, 12, 31)
+
+
+def date_out_of_range_message(noun: str = "date") -> str:
+    first, last = date_range()
+    return f"Choose a {noun} between {first.year} and {last.year}."
+
+
+class BoundedDateField(forms.DateField):
+    """A date from 2000 to ten years ahead; anything else is refused with a message, never a 500."""
+
+    def __init__(self, *args, noun: str = "date", **kwargs):
+        self.noun = noun
+        super().__init__(*args, **kwargs)
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if value is None:
+            return
+        first, last = date_range()
+        if not first <= value <= last:
+            raise forms.ValidationError(
+                self.error_messages.get("out_of_range") or date_out_of_range_message(self.noun),
+                code="out_of_range",
+            )
+
+
+def check_date_in_range(value) -> None:
+    """A validator for any date or date-and-time field (the admin's, say): within date_range()."""
+    if value is None:
+        return
+    day = value.date() if hasattr(value, "date") and callable(value.date) else value
+    first, last = date_range()
+    if not first <= day <= last:
+        raise forms.ValidationError(date_out_of_range_message(), code="out_of_range")
+
+
+def limited_text(limit: int, *args, **kwargs) -> models.TextField:
+    """A model TextField with a limit that forms (max_length) and full_clean() (the validator) both
+    keep. The column stays `text`: rows written before the limit stay readable, never cut."""
+    return models.TextField(*args, max_length=limit, validators=[MaxLengthValidator(limit)], **kwargs)
