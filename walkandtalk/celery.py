@@ -4,7 +4,7 @@ import os
 import warnings
 
 import redis.exceptions
-from celery import Celery
+from celery import Celery, signals
 from celery.exceptions import CPendingDeprecationWarning
 from kombu.transport import redis as kombu_redis
 
@@ -44,12 +44,19 @@ def _refuse_a_detached_channel() -> None:
 
 
 _refuse_a_detached_channel()
-# Said on every lost connection unless the setting is True; settings.py sets it to False on purpose.
-warnings.filterwarnings(
-    "ignore",
-    message=r"\s*In Celery 5.1 we introduced an optional breaking change",
-    category=CPendingDeprecationWarning,
-)
+
+
+@signals.celeryd_after_setup.connect
+def _quiet_the_warning_on_every_lost_connection(**kwargs) -> None:
+    """Celery warns on every lost broker connection unless worker_cancel_long_running_tasks_on_
+    connection_loss is True; settings.py sets it to False on purpose. (The worker's logging set-up
+    turns Celery's pending-deprecation warnings to "always", so this filter goes in after it.)"""
+    warnings.filterwarnings(
+        "ignore",
+        message=r"\s*In Celery 5.1 we introduced an optional breaking change",
+        category=CPendingDeprecationWarning,
+    )
+
 
 app = Celery("walkandtalk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
