@@ -36,3 +36,24 @@ def test_a_real_worker_runs_a_task_sent_through_the_broker():
         while cache.get(HEARTBEAT_KEY) is None and time.monotonic() < deadline:
             time.sleep(0.1)
     assert cache.get(HEARTBEAT_KEY) is not None
+
+
+def test_the_worker_reconnects_to_the_broker_forever():
+    conf = celery_app.conf
+    assert conf.broker_connection_retry is True
+    assert conf.broker_connection_max_retries is None  # never gives up (tests/test_broker_outage.py)
+    assert conf.worker_cancel_long_running_tasks_on_connection_loss is False  # a send is let finish
+
+
+def test_a_redis_channel_whose_transport_was_detached_raises_a_connection_error():
+    # The Celery/kombu 5.7.0 crash worked around in walkandtalk/celery.py: a connection error, which
+    # the worker handles by reconnecting, instead of AttributeError, which made it exit.
+    from types import SimpleNamespace
+
+    import redis.exceptions
+    from kombu.transport.redis import Channel
+
+    channel = Channel.__new__(Channel)  # no connection is made
+    channel.connection = SimpleNamespace(client=None)  # the transport once collect() detached it
+    with pytest.raises(redis.exceptions.ConnectionError):
+        channel._connparams()

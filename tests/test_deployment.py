@@ -111,6 +111,14 @@ def test_dependencies_wait_for_health_not_just_for_start(services):
     assert services["migrate"]["restart"] == "no"
 
 
+def test_long_running_services_are_started_again_when_they_exit(services):
+    # Issue 13 point 5: a worker (or beat, or web) that exits, say after losing Redis, comes back by
+    # itself; only a stop by hand keeps it down. The one-shot migrate is never restarted.
+    for name in LONG_RUNNING:
+        assert services[name].get("restart") in ("always", "unless-stopped"), f"{name} is not restarted"
+    assert services["migrate"]["restart"] == "no"
+
+
 def test_postgres_keeps_its_data_in_a_named_volume(compose, services):
     assert services["postgres"]["image"].startswith("postgres:")
     named = [

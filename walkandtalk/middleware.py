@@ -1,5 +1,6 @@
 """Project-wide middleware: staff must have a second factor; staff sessions are short; headers that
-keep pages out of caches and the browser's powerful features to ourselves."""
+keep pages out of caches and the browser's powerful features to ourselves; a page that needs the cache
+while Redis is down answers 503, not 500."""
 
 from __future__ import annotations
 
@@ -7,17 +8,21 @@ import logging
 import time
 from collections.abc import Callable
 
+import redis.exceptions
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template import loader
 from django.urls import reverse
 
 from participants.roles import LOGIN_AT, is_staff_member
 
 log = logging.getLogger("walkandtalk.security")
+availability_log = logging.getLogger("walkandtalk.availability")
 
 
 class StaffSecondFactorMiddleware:
@@ -79,4 +84,46 @@ class PrivateResponseMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             response.headers["Cache-Control"] = "no-store, private"
+        return response
+
+
+class CacheUnavailableMiddleware:
+    """Redis is the cache, and allauth keeps its rate limits there (sign-in, sign-up, password reset,
+    used TOTP codes). When Redis cannot be reached the view raises, so nothing was done and no limit
+    was skipped (failing closed); the visitor gets a plain 503 "try again in a minute" instead of a 500.
+
+    The page is rendered without the request: no session, no messages, no cache (any of which may be
+    what is down). It is logged as a warning, not as a server error: the outage is not a bug, and the
+    broker's own logs say when Redis went away and came back."""
+
+    RETRY_AFTER_SECONDS = 60
+    UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, self.UNAVAILABLE):
+            return None
+        availability_log.warning(
+            "cache unavailable (%s): %s %s answered 503",
+            type(exception).__name__,
+            request.method,
+            request.path,
+        )
+        context = {
+            "user": AnonymousUser(),
+            "role": None,
+            "messages": [],
+            "SCHEME_NAME": settings.SCHEME_NAME,
+            "STATION_PHONE": settings.STATION_PHONE,
+        }
+        response = HttpResponse(loader.render_to_string("503.html", context), status=503)
+        response.headers["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        response.headers["Cache-Control"] = "no-store"
+        # Already logged above, as a warning: django.request would log every 5xx again as an error.
+        response._has_been_logged = True
         return response

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Redis (the cache) down: 503 "try again in a minute" instead of 500 (sign-in's rate limits)
+    "walkandtalk.middleware.CacheUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -139,10 +141,24 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="walkandtalk"),
+            # With Redis down a page that needs the cache (sign-in's rate limits) fails fast, and
+            # walkandtalk.middleware.CacheUnavailableMiddleware answers 503 "try again in a minute".
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": 3600,
+        # Redis going away must not hang or stop anything (issue 13 point 5). A connection that
+        # dies without closing (failover, NAT) is noticed: connecting gives up after 5 s, a command
+        # after 10 s (more than BRPOP's 1 s), and idle connections are checked every 10 s.
+        "socket_connect_timeout": 5,
+        "socket_timeout": 10,
+        "socket_keepalive": True,
+        "health_check_interval": 10,
+        # retry_on_timeout stays off: a timed-out publish replayed could enqueue a task twice, and
+        # pipelined publishes are only batched without it.
+    }
 else:
     BROKER_DIR = DATA_DIR / "broker"
     CACHES = {
@@ -176,6 +192,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker outage is ridden out, however long: the worker reconnects by itself, forever (kombu waits
+# 2, 4, 6 ... up to 30 s between tries). See also the kombu workaround in walkandtalk/celery.py.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task running when the connection drops is left to finish (it is about to mark its messages sent
+# in PostgreSQL): cancelling it mid-send would only make a resend more likely. Its ack is lost, so
+# it comes back after the visibility timeout and finds nothing left to do.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
