@@ -14,6 +14,7 @@ from participants.models import Pairing, Resident
 from patrols import stats
 from patrols.models import LONDON, Concern, ConcernCategory, Disclosure, SafetyRating, Walk
 from tests.factories import OfficerFactory, PairingFactory, ResidentFactory, WalkFactory, ward
+from walkandtalk.outbox.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -318,3 +319,16 @@ def test_every_model_has_an_admin_page_for_the_sergeant(client, sergeant, scheme
         opts = model._meta
         response = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
         assert response.status_code == 200, model
+
+
+def test_failed_messages_are_on_the_dashboard_and_link_to_the_outbox_list(client, sergeant):
+    resident = ResidentFactory()
+    Notification.objects.create(
+        recipient=resident.user, kind="waiting_list", status="failed", note="SMTP down", idempotency_key="f-1"
+    )
+    client.force_login(sergeant)
+    html = client.get(DASHBOARD).content.decode()
+    link = reverse("admin:outbox_notification_changelist") + "?status__exact=failed"
+    assert "1 message could not be sent" in html and link in html
+    listing = client.get(link).content.decode()
+    assert "SMTP down" in listing and "Joined the waiting list" in listing
