@@ -27,7 +27,11 @@ def _organizer() -> vCalAddress:
     return address
 
 
-def walk_invite(walk: Walk, *, method: str, attendee: str, mention_police: bool) -> bytes:
+def walk_invite(
+    walk: Walk, *, method: str, attendee: str, mention_police: bool, for_officer: bool = False
+) -> bytes:
+    """The walk as one calendar event: hers says who is coming and the walk code she will hear; the
+    officer's says whom she meets and the code to say."""
     if method not in METHODS:
         raise ValueError(f"Unknown calendar method {method!r}")
     calendar = Calendar()
@@ -47,17 +51,19 @@ def walk_invite(walk: Walk, *, method: str, attendee: str, mention_police: bool)
     guest.params["partstat"] = vText("ACCEPTED")
     event.add("attendee", guest)
     officer = walk.officer.display_name if mention_police else walk.officer.display_name.removeprefix("PC ")
-    event.add("summary", "Walk and Talk" + (" with a police officer" if mention_police else ""))
+    details = f"{settings.SITE_URL}/walks/{walk.pk}/"
+    if for_officer:
+        event.add("summary", f"Walk and Talk: {walk.resident.preferred_name}")
+        meeting = f"Meeting {walk.resident.preferred_name}. Say the walk code {walk.walk_code} when you meet."
+    else:
+        event.add("summary", "Walk and Talk" + (" with a police officer" if mention_police else ""))
+        meeting = f"Meeting {officer}. Walk code: {walk.walk_code} — she will say it when you meet."
     event.add("location", walk.meeting_point)
     if method == "CANCEL":
         event.add("status", "CANCELLED")
-        event.add("description", f"This walk is cancelled. Details: {settings.SITE_URL}/walks/{walk.pk}/")
+        event.add("description", f"This walk is cancelled. Details: {details}")
     else:
         event.add("status", "CONFIRMED")
-        event.add(
-            "description",
-            f"Meeting {officer}. Walk code: {walk.walk_code} — she will say it when you meet.\n"
-            f"Details, or to move or cancel: {settings.SITE_URL}/walks/{walk.pk}/",
-        )
+        event.add("description", f"{meeting}\nDetails, or to move or cancel: {details}")
     calendar.add_component(event)
     return calendar.to_ical()

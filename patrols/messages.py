@@ -65,7 +65,11 @@ class WithInvite(AboutWalk):
     def attachments(self, context: dict) -> list[Attachment]:
         walk = self.walk
         invite = walk_invite(
-            walk, method=self.method, attendee=self.recipient.email, mention_police=self.mention_police
+            walk,
+            method=self.method,
+            attendee=self.recipient.email,
+            mention_police=self.mention_police,
+            for_officer=self.resident is None,
         )
         mimetype = f"text/calendar; method={self.method}"
         return [Attachment(f"walk-{walk.local_start:%Y-%m-%d-%H%M}.ics", invite, mimetype)]

@@ -137,7 +137,10 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
         except booking.BookingError as error:
             form.add_error("starts_at", str(error))
         else:
-            messages.success(request, "Your walk has moved. Your officer has been told.")
+            messages.success(
+                request,
+                "Your walk has moved. We’ll send you and your officer the new time, with an updated invite.",
+            )
             return redirect("patrols:walk_detail", pk=walk.pk)
     context = {
         "form": form,

@@ -46,7 +46,13 @@ def walk_invite_ics(request: HttpRequest, pk: int) -> HttpResponse:
     mention_police = role_of(request.user) != RESIDENT or walk.resident.mention_police_in_messages
     # Saved and opened by hand, so PUBLISH (no reply expected); a cancelled walk removes the event.
     method = "CANCEL" if walk.status == walk.Status.CANCELLED else "PUBLISH"
-    invite = walk_invite(walk, method=method, attendee=request.user.email, mention_police=mention_police)
+    invite = walk_invite(
+        walk,
+        method=method,
+        attendee=request.user.email,
+        mention_police=mention_police,
+        for_officer=role_of(request.user) != RESIDENT,
+    )
     response = HttpResponse(invite, content_type=f"text/calendar; method={method}")
     response["Content-Disposition"] = f'attachment; filename="walk-{walk.local_start:%Y-%m-%d-%H%M}.ics"'
     return response
