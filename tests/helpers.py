@@ -5,8 +5,10 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import quote
 
 from django.db import transaction
@@ -88,3 +90,14 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self.process = None
+
+
+def sent_keys(mail_dir: Path) -> Counter:
+    """Messages a worker subprocess really sent: its emails are files (tests/backends.py), each
+    carrying its outbox key in a header."""
+    keys: Counter = Counter()
+    for path in mail_dir.iterdir():
+        for line in path.read_text().splitlines():
+            if line.startswith("X-Walkandtalk-Key: "):
+                keys[line.removeprefix("X-Walkandtalk-Key: ").strip()] += 1
+    return keys

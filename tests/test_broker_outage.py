@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from participants import notices
 from tests.factories import PASSWORD, ResidentFactory, UserFactory
-from tests.helpers import RedisServer, database_url, wait_for
+from tests.helpers import RedisServer, database_url, sent_keys, wait_for
 from walkandtalk.celery import app as celery_app
 from walkandtalk.outbox.models import Notification
 from walkandtalk.outbox.tasks import dispatch_notifications
@@ -71,16 +71,6 @@ def redis_server():
     server.start()
     yield server
     server.stop()
-
-
-def sent_keys(mail_dir: Path) -> Counter:
-    """Messages the worker really sent: its emails are files, each carrying its outbox key."""
-    keys = Counter()
-    for path in mail_dir.iterdir():
-        for line in path.read_text().splitlines():
-            if line.startswith("X-Walkandtalk-Key: "):
-                keys[line.removeprefix("X-Walkandtalk-Key: ").strip()] += 1
-    return keys
 
 
 class Worker:

@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -44,6 +43,7 @@ from tests.factories import (
     ResidentFactory,
     WalkFactory,
 )
+from tests.helpers import database_url, sent_keys, wait_for
 from walkandtalk.celery import app as celery_app
 from walkandtalk.outbox import dispatch
 from walkandtalk.outbox.models import Notification
@@ -52,15 +52,6 @@ from walkandtalk.outbox.tasks import dispatch_notifications
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 BASE_DIR = Path(settings.BASE_DIR)
-
-
-def database_url() -> str:
-    """The test database, for worker subprocesses."""
-    db = connection.settings_dict
-    host = quote(db["HOST"] or "", safe="")
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
-    return f"postgres://{quote(db['USER'] or '')}{password}@{host}{port}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -125,23 +116,6 @@ def workers():
     yield start
     for worker in started:
         worker.stop()
-
-
-def sent_keys(mail_dir: Path) -> Counter:
-    keys = Counter()
-    for path in mail_dir.iterdir():
-        for line in path.read_text().splitlines():
-            if line.startswith("X-Walkandtalk-Key: "):
-                keys[line.removeprefix("X-Walkandtalk-Key: ").strip()] += 1
-    return keys
-
-
-def wait_for(condition, timeout: float = 60, what: str = "the condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def dispatch_on(queue: str, **kwargs) -> None:
