@@ -107,6 +107,10 @@ class ToPerson(MessageKind):
 class AboutResident(ToPerson):
     about_type = "resident"
 
+    @classmethod
+    def recipients(cls, resident: Resident) -> list:
+        return [resident.user]
+
     def load(self) -> None:
         if self.resident is None or self.resident.erased_at is not None:
             raise Gone("Her account has been erased.")

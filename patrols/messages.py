@@ -7,14 +7,14 @@ The rules of who is told of what are in patrols/notifications.py.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from participants.messages import ToPerson, officer_first_name, officer_name, short_when, url, when
-from participants.models import Pairing
+from participants.models import Pairing, User
 from walkandtalk.outbox.kinds import Attachment, Gone, register
 
 from .calendar import walk_invite
-from .models import Concern, SafetyRating, Walk
+from .models import LONDON, Concern, SafetyRating, Walk
 
 # Walk messages that tell her the walk is on at a time: having been sent one, she knows of the walk.
 TELL_WALK = ("booking_confirmation", "walk_moved")
@@ -24,6 +24,11 @@ UPCOMING_WALK = (*TELL_WALK, "reminder")
 
 class AboutWalk(ToPerson):
     about_type = "walk"
+
+    @classmethod
+    def recipients(cls, walk: Walk) -> list:
+        """Both of them, unless the kind says otherwise."""
+        return [walk.resident.user, walk.officer.user]
 
     def load(self) -> None:
         self.walk = (
@@ -128,6 +133,10 @@ class FeedbackRequest(AboutWalk):
     slug = "feedback_request"
     title = "How safe do you feel now?"
 
+    @classmethod
+    def recipients(cls, walk: Walk) -> list:
+        return [walk.resident.user]
+
     def why_not(self, *, now: datetime) -> str:
         if self.walk.status != Walk.Status.COMPLETED:
             return "The walk was not completed."
@@ -141,6 +150,10 @@ class ConcernNudge(AboutWalk):
     slug = "concern_nudge"
     title = "Nudge: log the walk’s concerns"
 
+    @classmethod
+    def recipients(cls, walk: Walk) -> list:
+        return [walk.officer.user]
+
     def why_not(self, *, now: datetime) -> str:
         if self.walk.status != Walk.Status.COMPLETED:
             return "The walk was not completed."
@@ -153,6 +166,10 @@ class ConcernNudge(AboutWalk):
 class RepeatWalkOffer(AboutWalk):
     slug = "repeat_walk_offer"
     title = "Offer of a repeat walk"
+
+    @classmethod
+    def recipients(cls, walk: Walk) -> list:
+        return [walk.resident.user]
 
     def why_not(self, *, now: datetime) -> str:
         if self.walk.concerns.exclude(status__in=["resolved", "closed"]).exists():
@@ -168,6 +185,10 @@ class RepeatWalkOffer(AboutWalk):
 
 class AboutConcern(AboutWalk):
     about_type = "concern"
+
+    @classmethod
+    def recipients(cls, concern: Concern) -> list:
+        return [concern.walk.resident.user]
 
     def load(self) -> None:
         super().load()
@@ -199,6 +220,10 @@ class ConcernReopened(AboutConcern):
     slug = "concern_reopened"
     title = "Not fixed, says the resident"
 
+    @classmethod
+    def recipients(cls, concern: Concern) -> list:
+        return [concern.officer.user]  # the officer who logged it
+
     def why_not(self, *, now: datetime) -> str:
         if self.concern.status not in (Concern.Status.OPEN, Concern.Status.REFERRED):
             return "The concern has been resolved or closed again since."
@@ -210,6 +235,20 @@ class DayPlan(ToPerson):
     slug = "day_plan"
     title = "Officer’s day plan"
     about_type = "officer"
+
+    @classmethod
+    def recipients(cls, day: date) -> list:
+        """Each officer with booked walks on that London day."""
+        start = datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
+        return list(
+            User.objects.filter(
+                officer__walks__status=Walk.Status.BOOKED,
+                officer__walks__starts_at__gte=start,
+                officer__walks__starts_at__lt=start + timedelta(days=1),
+            )
+            .select_related("officer")
+            .distinct()
+        )
 
     def load(self) -> None:
         self.officer = getattr(self.recipient, "officer", None)

@@ -23,11 +23,7 @@ from walkandtalk.outbox import outbox
 
 from . import messages
 from .messages import TELL_WALK, UPCOMING_WALK
-from .models import LONDON, Walk
-
-
-def _parties(walk: Walk) -> list[User]:
-    return [walk.resident.user, walk.officer.user]
+from .models import Walk
 
 
 def _about(walk: Walk, kind, user: User, *, by: User | None = None, once: str = "", **fields):
@@ -49,7 +45,7 @@ def _reminders(walk: Walk, now: datetime) -> list:
         due = walk.starts_at.astimezone(UTC) - timedelta(hours=hours)
         if due <= now:
             continue  # too late for this one: the confirmation has just gone
-        for user in _parties(walk):
+        for user in messages.Reminder.recipients(walk):
             row = _about(walk, messages.Reminder, user, once=f"v{walk.version}:{hours}h", hours=hours)
             row.due_at = due
             rows.append(row)
@@ -59,7 +55,8 @@ def _reminders(walk: Walk, now: datetime) -> list:
 def walk_booked(walk: Walk, *, by: User | None = None, now: datetime) -> None:
     """Both are told, with the invite; the reminders wait for their time. One INSERT: a new walk has
     no earlier message to replace."""
-    confirmations = [_about(walk, messages.BookingConfirmation, user, by=by) for user in _parties(walk)]
+    kind = messages.BookingConfirmation
+    confirmations = [_about(walk, kind, user, by=by) for user in kind.recipients(walk)]
     outbox.record(*confirmations, *_reminders(walk, now), replace=False)
 
 
@@ -69,7 +66,7 @@ def walk_moved(walk: Walk, *, by: User | None, now: datetime) -> None:
     told = outbox.told(about_type="walk", about_id=walk.pk, kinds=TELL_WALK)
     rows = [
         _about(walk, messages.WalkMoved if user.pk in told else messages.BookingConfirmation, user, by=by)
-        for user in _parties(walk)
+        for user in messages.WalkMoved.recipients(walk)
     ]
     outbox.record(*rows, *_reminders(walk, now))
 
@@ -81,7 +78,8 @@ def walk_cancelled(walk: Walk, *, by: User | None) -> None:
     knew = outbox.told(about_type="walk", about_id=walk.pk, kinds=TELL_WALK)
     if walk.booked_by_id is not None and (by is None or walk.booked_by_id != by.pk):
         knew.add(walk.booked_by_id)
-    rows = [_about(walk, messages.WalkCancelled, user, by=by) for user in _parties(walk) if user.pk in knew]
+    kind = messages.WalkCancelled
+    rows = [_about(walk, kind, user, by=by) for user in kind.recipients(walk) if user.pk in knew]
     outbox.record(*rows)
     outbox.cancel(
         about_type="walk",
@@ -99,11 +97,16 @@ def cancel_pending(walk: Walk, *, reason: str) -> int:
 def walk_completed(walk: Walk, *, now: datetime) -> None:
     """After a walk: ask her how safe she feels (1 h later); nudge the officer if nothing is logged
     after 12 h (both are re-checked before sending)."""
-    feedback = _about(walk, messages.FeedbackRequest, walk.resident.user)
-    feedback.due_at = now + timedelta(hours=1)
-    nudge = _about(walk, messages.ConcernNudge, walk.officer.user)
-    nudge.due_at = now + timedelta(hours=12)
-    outbox.record(feedback, nudge, replace=False)
+    rows = []
+    for kind, after in (
+        (messages.FeedbackRequest, timedelta(hours=1)),
+        (messages.ConcernNudge, timedelta(hours=12)),
+    ):
+        for user in kind.recipients(walk):
+            row = _about(walk, kind, user)
+            row.due_at = now + after
+            rows.append(row)
+    outbox.record(*rows, replace=False)
 
 
 def _about_concern(kind, concern, user: User, *, once: str):
@@ -115,42 +118,40 @@ def _about_concern(kind, concern, user: User, *, once: str):
 def concern_resolved(concern, *, now: datetime) -> None:
     """Ask her "is it fixed?"; once every concern from the walk is resolved, offer a repeat walk."""
     walk = concern.walk
-    resident_user = walk.resident.user
     # A concern can be resolved, reopened and resolved again: each resolution asks once.
-    rows = [
-        _about_concern(
-            messages.ConcernResolved, concern, resident_user, once=f"{concern.resolved_at:%Y%m%d%H%M%S}"
-        )
-    ]
+    once = f"{concern.resolved_at:%Y%m%d%H%M%S}"
+    kind = messages.ConcernResolved
+    rows = [_about_concern(kind, concern, user, once=once) for user in kind.recipients(concern)]
     if not walk.concerns.exclude(status__in=["resolved", "closed"]).exists():
-        rows.append(_about(walk, messages.RepeatWalkOffer, resident_user, once="offer"))
+        offer = messages.RepeatWalkOffer
+        rows += [_about(walk, offer, user, once="offer") for user in offer.recipients(walk)]
     outbox.record(*rows)
 
 
 def concern_reopened(concern, *, now: datetime) -> None:
     """She says a place marked fixed is not: tell the officer who logged it (once per reopening)."""
+    kind = messages.ConcernReopened
     outbox.record(
-        _about_concern(messages.ConcernReopened, concern, concern.officer.user, once=f"{now:%Y%m%d%H%M%S}")
+        *[
+            _about_concern(kind, concern, user, once=f"{now:%Y%m%d%H%M%S}")
+            for user in kind.recipients(concern)
+        ]
     )
 
 
 def day_plans(*, day: date, now: datetime) -> int:
     """The officers' day plans: one to each officer with booked walks on this London day."""
-    start = datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
-    walks = Walk.objects.filter(
-        status=Walk.Status.BOOKED, starts_at__gte=start, starts_at__lt=start + timedelta(days=1)
-    )
-    officers = {walk.officer for walk in walks.select_related("officer__user")}
+    officers = messages.DayPlan.recipients(day)
     outbox.record(
         *[
             messages.DayPlan.build(
-                recipient=officer.user,
-                about_id=officer.pk,
+                recipient=user,
+                about_id=user.officer.pk,
                 data={"day": f"{day:%Y-%m-%d}"},
-                once=f"{day}",
+                once=f"{day:%Y-%m-%d}",
                 due_at=now,
             )
-            for officer in officers
+            for user in officers
         ]
     )
     return len(officers)

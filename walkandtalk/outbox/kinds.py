@@ -45,6 +45,11 @@ class MessageKind:
     # --- recording ---------------------------------------------------------------------------
 
     @classmethod
+    def recipients(cls, subject) -> list:
+        """Who this kind goes to, for the thing it is about (a walk, a pairing, a day)."""
+        raise NotImplementedError(f"{cls.__name__} does not say who it goes to.")
+
+    @classmethod
     def channel_for(cls, recipient) -> str:
         return Notification.Channel.EMAIL
 
