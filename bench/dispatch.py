@@ -189,7 +189,8 @@ def main() -> int:
         # Kill after a random share of the messages is sent: spread over the run whatever its speed.
         kill_at = sorted(int(args.count * rng.uniform(0.05, 0.9)) for _ in range(args.kills))
         kills, kills_inside_a_send, restarts_sent = 0, 0, 0
-        inside_keys: set[str] = set()  # rows delivered but left `sending` by a killed worker
+        # deliveries of rows a killed worker left `sending`, as counted at that kill
+        counted: Counter = Counter()
         started = time.monotonic()
         dispatch_notifications.apply_async(queue=queue)
         enqueued_at = progress_at = time.monotonic()
@@ -207,9 +208,9 @@ def main() -> int:
                 # the "provider" and killed before its UPDATE committed.
                 delivered = sent_counts(mail_dir, sms_dir)
                 left = pending.filter(status="sending").values_list("idempotency_key", flat=True)
-                # (a row left claimed by an earlier kill and not yet taken again was counted then)
-                inside = {key for key in left if delivered[key]} - inside_keys
-                inside_keys |= inside
+                # (a row left claimed by an earlier kill, and not sent again since, was counted then)
+                inside = {key for key in left if delivered[key] > counted[key]}
+                counted.update({key: delivered[key] - counted[key] for key in inside})
                 kills_inside_a_send += bool(inside)
                 print(
                     f"kill {kills}: after {now_sent} sent, {len(left)} left claimed"
