@@ -405,10 +405,10 @@ def cleanup(started: datetime, info: dict) -> dict:
 # --- the run --------------------------------------------------------------------------------------
 
 
-def dispatch_bench(count: int, env: dict) -> dict:
-    log(f"\nNotification dispatcher bench ({count:,} messages)…")
+def dispatch_bench(count: int, env: dict, *, kills: int = 0) -> dict:
+    log(f"\nNotification dispatcher bench ({count:,} messages, {kills} worker kills)…")
     result = subprocess.run(  # noqa: S603 — our own script
-        [PY, "bench/dispatch.py", "--count", str(count)],
+        [PY, "bench/dispatch.py", "--count", str(count), "--kills", str(kills)],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
@@ -427,6 +427,10 @@ def dispatch_bench(count: int, env: dict) -> dict:
     }.items():
         match = re.search(pattern, result.stdout)
         figures[name] = float(match.group(1)) if match else None
+    # Every figure (lost, duplicates, kills, kills inside a send, reclaimed rows, ...) as JSON.
+    summary = re.search(r"^summary: (\{.*\})$", result.stdout, re.MULTILINE)
+    if summary:
+        figures["summary"] = json.loads(summary.group(1))
     return figures
 
 
@@ -455,6 +459,9 @@ def main() -> int:
     parser.add_argument("--bookings", type=int, default=100, help="booking POSTs per level")
     parser.add_argument("--fresh", action="store_true", help="rebuild the data set")
     parser.add_argument("--dispatch", type=int, default=10_000, help="dispatcher bench messages (0: skip)")
+    parser.add_argument(
+        "--dispatch-kills", type=int, default=0, help="SIGKILL the dispatcher's worker N times"
+    )
     parser.add_argument("--only", default="", help="comma separated scenario keys (default: all)")
     args = parser.parse_args()
     levels = [int(n) for n in args.users.split(",")]
@@ -580,7 +587,9 @@ def main() -> int:
         f"({args.bookings} booking POSTs); x base = req/s ÷ the signed-in baseline's at the same users.\n"
     )
     print_table(rows)
-    dispatch = dispatch_bench(args.dispatch, original_env) if args.dispatch else None
+    dispatch = (
+        dispatch_bench(args.dispatch, original_env, kills=args.dispatch_kills) if args.dispatch else None
+    )
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
