@@ -16,7 +16,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from walkandtalk.outbox.kinds import Gone, MessageKind, register
+from walkandtalk.outbox.kinds import Gone, MessageKind, read_with_recipient, register
 from walkandtalk.outbox.models import Notification
 
 from .models import ContactChannel, Officer, Pairing, Resident, User
@@ -48,6 +48,10 @@ def officer_first_name(officer: Officer | None, *, mention_police: bool) -> str:
         return ""
     first = officer.display_name.removeprefix("PC ").split(" ")[0][:20]
     return f"PC {first}" if mention_police and officer.display_name.startswith("PC ") else first
+
+
+# Every message here reads the recipient's Resident row (channel, name, discretion), or her Officer row.
+read_with_recipient("recipient__resident", "recipient__officer")
 
 
 class ToPerson(MessageKind):

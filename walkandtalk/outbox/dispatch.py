@@ -204,6 +204,11 @@ def dispatch_due(
             .select_related("recipient")
             .order_by("due_at", "pk")
         )
+        # Each app may name the recipient's related rows its kinds read (her profile, his officer row):
+        # one join here instead of a query per message.
+        related = kinds.recipient_related()
+        if related:
+            claimed = claimed.select_related(*related)
         with get_connection() as connection:
             for notification in claimed:
                 deliver(notification, now=current, connection=connection, sms_backend=sms_backend)

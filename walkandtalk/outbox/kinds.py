@@ -113,6 +113,17 @@ class MessageKind:
 
 
 _registry: dict[str, type[MessageKind]] = {}
+_recipient_related: set[str] = set()
+
+
+def read_with_recipient(*lookups: str) -> None:
+    """An app says which of the recipient's related rows its kinds read ("recipient__resident"), so
+    the dispatcher loads them with the batch."""
+    _recipient_related.update(lookups)
+
+
+def recipient_related() -> list[str]:
+    return sorted(_recipient_related)
 
 
 def register(kind: type[MessageKind]) -> type[MessageKind]:
