@@ -294,3 +294,34 @@ def test_a_reclaimed_sms_already_with_the_provider_is_not_sent_again(settings):
     assert len(backend.outbox) == 1  # asked first, not sent twice
     row.refresh_from_db()
     assert row.provider_reference == "notify-id-1"
+
+
+def test_a_new_kind_is_a_class_and_needs_no_migration(tmp_path, settings, monkeypatch):
+    """Issue 13 point 1: an app declares a kind beside its domain; the outbox sends it, unchanged."""
+    from participants.messages import AboutResident
+    from walkandtalk.outbox import kinds, outbox
+
+    for folder, name, text in [
+        ("email", "welcome_back_subject.txt", "Welcome back"),
+        ("email", "welcome_back.txt", "Hello {{ name }},\n\nGood to see you again.\n\nWalk and Talk"),
+        ("email", "welcome_back.html", "<html><body><p>Hello {{ name }},</p></body></html>"),
+        ("sms", "welcome_back.txt", "Walk and Talk: good to see you again. {{ home_url }}"),
+    ]:
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_text(text)
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path), *settings.TEMPLATES[0]["DIRS"]]}]
+
+    monkeypatch.setattr(kinds, "_registry", dict(kinds._registry))  # registered for this test only
+
+    @kinds.register
+    class WelcomeBack(AboutResident):
+        slug = "welcome_back"
+        title = "Welcome back"
+
+    resident = ResidentFactory(preferred_name="Ngozi")
+    outbox.record(WelcomeBack.build(recipient=resident.user, about_id=resident.pk))
+    send_due()
+
+    [message] = mail.outbox
+    assert message.subject == "Welcome back" and "Hello Ngozi" in message.body
+    assert Notification.objects.get(kind="welcome_back").status == "sent"
