@@ -8,10 +8,11 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.ratelimit import respond_429
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 
 from .models import User
+from .network import client_ip
 
 security_log = logging.getLogger("walkandtalk.security")
 
@@ -31,6 +32,14 @@ class AccountAdapter(DefaultAccountAdapter):
             )
         return email
 
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The address allauth's rate limits and the sessions list use: the client's, through the trusted
+        proxy (participants/network.py), the same one the sign-in and audit logs record."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
+
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         # allauth shows an exhausted "login_failed" limit as a form error; the scheme answers 429, so
         # the sixth failed sign-in in five minutes is plainly refused (the admin's sign-in is this one).
@@ -42,6 +51,6 @@ class AccountAdapter(DefaultAccountAdapter):
             security_log.warning(
                 "sign-in rate limited for=%s ip=%s",
                 str(credentials.get("email", credentials.get("username", "")))[:120],
-                request.META.get("REMOTE_ADDR", "-"),
+                client_ip(request) or "-",
             )
             raise ImmediateHttpResponse(respond_429(request)) from None

@@ -18,7 +18,6 @@ Staff are named by email address — accountability is the point of the log.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,6 +30,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from .models import AuditEvent, User
+from .network import client_ip  # the client's address through the trusted proxy, as the rate limits see it
 from .roles import RESIDENT, role_of
 
 Action = AuditEvent.Action
@@ -57,17 +57,6 @@ def request_context(request: HttpRequest) -> Iterator[None]:
 
 def current_request() -> HttpRequest | None:
     return _request.get()
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The address the request came from (REMOTE_ADDR; a proxy in front must pass the client's)."""
-    if request is None:
-        return None
-    value = request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
 
 
 def actor_label(user: User | None) -> str:

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
+from .network import client_ip
 from .roles import LOGIN_AT, RESIDENTS, is_staff_member
 
 security_log = logging.getLogger("walkandtalk.security")
@@ -21,7 +22,7 @@ def make_resident(sender, request, user, **kwargs) -> None:
 @receiver(user_logged_in)
 def note_sign_in(sender, request, user, **kwargs) -> None:
     """Log it; staff sessions end when the browser closes, and after STAFF_SESSION_HOURS anyway."""
-    security_log.info("signed in user=%s ip=%s", user.pk, client_ip(request))
+    security_log.info("signed in user=%s ip=%s", user.pk, client_ip(request) or "-")
     if request is not None and is_staff_member(user):
         request.session.set_expiry(0)
         request.session[LOGIN_AT] = time.time()
@@ -33,11 +34,5 @@ def note_failed_sign_in(sender, credentials, request=None, **kwargs) -> None:
     security_log.warning(
         "sign-in failed for=%s ip=%s",
         str(credentials.get("email", credentials.get("username", "")))[:120],
-        client_ip(request),
+        client_ip(request) or "-",
     )
-
-
-def client_ip(request) -> str:
-    if request is None:
-        return "-"
-    return request.META.get("REMOTE_ADDR", "-")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -170,6 +171,53 @@ def test_walk_page_is_seen_by_her_her_officer_and_the_sergeant_only(
         )
     walk_a.refresh_from_db()
     assert walk_a.status == Walk.Status.BOOKED
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        (
+            Walk.Status.COMPLETED,
+            "You walked with PC Amara Nwosu (collar number 4101AS) on Tuesday 8 December 2026.",
+        ),
+        (Walk.Status.CANCELLED, "was cancelled: nobody is coming to meet you for it"),
+        (Walk.Status.NO_SHOW, "didn’t go ahead"),
+    ],
+)
+def test_after_a_walk_her_page_says_what_happened_not_who_is_coming(client, walk_a, status, says):
+    """Issue 14 point 10: "Who is coming" and the walk code are for a walk still to happen."""
+    walk_a.officer.display_name, walk_a.officer.collar_number = "PC Amara Nwosu", "4101AS"
+    walk_a.officer.save()
+    Walk.objects.filter(pk=walk_a.pk).update(status=status)
+    url = reverse("patrols:walk_detail", args=[walk_a.pk])
+    client.force_login(walk_a.resident.user)
+    with time_machine.travel(at("21:00"), tick=False):
+        html = client.get(url).content.decode()
+    assert says in " ".join(re.sub(r"<[^>]+>", "", html).split())
+    assert "Who is coming" not in html and "She will say this code" not in html
+    assert walk_a.walk_code not in html
+    client.force_login(walk_a.officer.user)
+    assert walk_a.walk_code not in client.get(url).content.decode()  # nor the code to say, for her officer
+
+
+def test_booked_and_started_walks_still_say_who_is_coming(client, walk_a):
+    client.force_login(walk_a.resident.user)
+    url = reverse("patrols:walk_detail", args=[walk_a.pk])
+    for status in (Walk.Status.BOOKED, Walk.Status.IN_PROGRESS):
+        Walk.objects.filter(pk=walk_a.pk).update(status=status)
+        html = client.get(url).content.decode()
+        assert "Who is coming" in html and walk_a.walk_code in html and "She will say this code" in html
+
+
+def test_my_walks_says_none_coming_up_once_she_has_walked(client, walk_a):
+    client.force_login(walk_a.resident.user)
+    my_walks = reverse("patrols:my_walks")
+    html = client.get(my_walks).content.decode()
+    assert "No walks booked yet" not in html and "No walks coming up" not in html  # one is coming up
+    Walk.objects.filter(pk=walk_a.pk).update(status=Walk.Status.COMPLETED)
+    with time_machine.travel(at("21:00"), tick=False):
+        html = client.get(my_walks).content.decode()
+    assert "No walks coming up." in html and "No walks booked yet" not in html
 
 
 def test_the_invite_is_a_discreet_calendar_event(client, walk_a):

@@ -4,8 +4,8 @@ carries the calendar invite."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
@@ -141,25 +141,132 @@ def row(kind: str, recipient, s: dict) -> Notification:
     return notification
 
 
-def first_line(text: str) -> str:
-    return next(line for line in text.splitlines() if line.strip())
+def first_lines(text: str, count: int = 2) -> list[str]:
+    """The first `count` non-empty lines: what a notification preview shows under the subject."""
+    return [line.strip() for line in text.splitlines() if line.strip()][:count]
 
 
-def html_first_text(html: str) -> str:
-    body = html.split("<body", 1)[1].split(">", 1)[1]
-    return re.sub(r"<[^>]+>", " ", body).strip().splitlines()[0]
+class _TextBlocks(HTMLParser):
+    """The body's text, one line per block (a paragraph, a heading, a list item, a line break)."""
+
+    BLOCKS = {"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "tr", "td", "table"}
+
+    def __init__(self):
+        super().__init__()
+        self.in_body, self.lines, self.current = False, [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.in_body = self.in_body or tag == "body"
+        if tag in self.BLOCKS:
+            self.end_line()
+
+    def handle_endtag(self, tag):
+        if tag in self.BLOCKS:
+            self.end_line()
+
+    def handle_data(self, data):
+        if self.in_body:
+            self.current.append(data)
+
+    def end_line(self):
+        line = " ".join("".join(self.current).split())
+        if line:
+            self.lines.append(line)
+        self.current = []
+
+
+def html_first_lines(html: str, count: int = 2) -> list[str]:
+    parser = _TextBlocks()
+    parser.feed(html)
+    parser.close()
+    parser.end_line()
+    return parser.lines[:count]
+
+
+def assert_discreet_preview(kind: str, *previews: str) -> None:
+    """Nothing a passer-by may read on her lock screen says police, or the rank "PC"."""
+    for visible in previews:
+        assert "police" not in visible.lower(), (kind, visible)
+        assert "PC " not in visible, (kind, visible)
+
+
+def test_the_preview_helpers_find_two_lines():
+    assert first_lines("\nHello Amira,\n\nYou will walk\nwith PC X\n") == ["Hello Amira,", "You will walk"]
+    html = (
+        "<html><head><title>police</title></head><body><p>Hello,</p>\n<p>Welcome.\nYou will walk</p><p>PC</p>"
+    )
+    assert html_first_lines(html) == ["Hello,", "Welcome. You will walk"]
 
 
 @pytest.mark.parametrize("kind", RESIDENT_KINDS)
 def test_no_resident_message_says_police_where_others_may_see_it(kind):
+    """The subject, the first two lines of the text and of the HTML, and the whole SMS (issue 14
+    point 12): a notification preview shows these. Later lines may name her officer with rank."""
     s = scene()
     message = compose(row(kind, s["resident"].user, s))
-    for visible in (message.subject, first_line(message.text), html_first_text(message.html), message.sms):
-        assert "police" not in visible.lower(), (kind, visible)
-    assert "PC " not in message.sms and "PC " not in message.subject  # her officer, without the rank
+    assert len(first_lines(message.text)) == 2 and len(html_first_lines(message.html)) == 2
+    assert_discreet_preview(
+        kind, message.subject, *first_lines(message.text), *html_first_lines(message.html), message.sms
+    )
     for attachment in message.attachments:  # the calendar entry's title shows on her lock screen too
         summary = Calendar.from_ical(attachment.content).walk("VEVENT")[0]["summary"]
         assert "police" not in str(summary).lower()
+
+
+# Each kind's other wordings: who made the change, her own change, walks that went with a pairing, a
+# reason typed by her officer (which may say anything).
+VARIANTS = [
+    {"by_role": "officer"},
+    {"by_role": "sergeant"},
+    {"by_role": "resident", "by_self": True},
+    {"walks_cancelled": 2, "after_waiting": True},
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("kind", RESIDENT_KINDS)
+def test_every_wording_of_a_resident_message_keeps_its_preview_discreet(kind, variant):
+    s = scene()
+    Walk.objects.filter(pk=s["walk"].pk).update(
+        cancel_reason="PC Okonkwo-Williams is needed at the police station", cancelled_by=s["officer"].user
+    )
+    notification = row(kind, s["resident"].user, s)
+    data = {key: value for key, value in variant.items() if key != "by_self"}
+    if variant.get("by_self"):
+        data["by"] = s["resident"].user.pk
+    notification.data = {**notification.data, **data}
+    message = compose(notification)
+    assert_discreet_preview(
+        kind, message.subject, *first_lines(message.text), *html_first_lines(message.html), message.sms
+    )
+
+
+@pytest.mark.parametrize("situation", ["sign-up", "sign-up again", "reset", "reset unknown"])
+def test_allauths_emails_keep_their_preview_discreet(client, situation):
+    """Sign-up verification and password reset (and their look-alikes for a known or an unknown
+    address): the subject and the first two lines of the text (and of any HTML) never say police."""
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    mail.outbox.clear()
+    password = "a-long-new-password-for-walking"
+    signup = {"email": "amira@example.org", "password1": password, "password2": password}
+    if situation == "sign-up":
+        client.post(reverse("account_signup"), signup)
+    elif situation == "sign-up again":
+        UserFactory(email="amira@example.org")
+        client.post(reverse("account_signup"), signup)
+    elif situation == "reset":
+        UserFactory(email="amira@example.org")
+        client.post(reverse("account_reset_password"), {"email": "amira@example.org"})
+    else:
+        client.post(reverse("account_reset_password"), {"email": "nobody@example.org"})
+    [message] = mail.outbox
+    lines = first_lines(message.body)
+    assert len(lines) == 2
+    html = [html_first_lines(body) for body, mimetype in message.alternatives if mimetype == "text/html"]
+    assert_discreet_preview(situation, message.subject, *lines, *(line for found in html for line in found))
 
 
 def test_a_resident_who_opted_in_may_be_told_it_is_the_police():

@@ -101,7 +101,9 @@ def test_bad_input_gets_a_clear_message_and_keeps_what_she_typed(
     assert any(message in error for error in form.errors[field])
     html = response.content.decode()
     assert "There is a problem" in html  # the summary at the top
-    assert f'href="#{form[field].id_for_label}"' in html  # linking to the field
+    # linking to the field (a radio group: to its first radio, issue 14 point 11)
+    anchor = form[field].id_for_label or form[field].subwidgets[0].id_for_label
+    assert anchor and f'href="#{anchor}"' in html and f'id="{anchor}"' in html
     assert "I walk with a pushchair" in html  # kept
     assert "Weekday evenings" in html
     assert not Resident.objects.filter(user=new_resident_user).exists()

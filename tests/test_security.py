@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -84,6 +85,149 @@ def test_the_sixth_failed_sign_in_in_five_minutes_gets_a_friendly_429(client, re
     assert client.post(LOGIN, {"login": resident_a.user.email, "password": PASSWORD}).status_code == 429
     with time_machine.travel(timezone.now() + timedelta(minutes=6)):
         assert client.post(LOGIN, {"login": resident_a.user.email, "password": PASSWORD}).status_code == 302
+
+
+# --- Limits per account, not per shared address (issue 14 point 4) --------------------------------
+# The test client always comes from 127.0.0.1: one address, like everyone behind an untrusted proxy
+# or on a library's Wi-Fi.
+
+
+def signs_in(email, **extra) -> bool:
+    """A fresh browser signs in with the right password: to her pages, or on to her second factor."""
+    response = Client().post(LOGIN, {"login": email, "password": PASSWORD}, **extra)
+    return response.status_code == 302
+
+
+def test_one_locked_account_does_not_lock_out_others_behind_the_same_address(
+    client, resident_a, resident_b, officer_a, sergeant
+):
+    for _ in range(5):
+        assert sign_in_fails(client, resident_a.user.email).status_code == 200
+    assert sign_in_fails(client, resident_a.user.email).status_code == 429
+    assert not signs_in(resident_a.user.email)  # her account waits
+    # everyone else at that address signs in: another resident, an officer, the sergeant
+    assert signs_in(resident_b.user.email)
+    assert signs_in(officer_a.user.email)
+    assert signs_in(sergeant.email)
+
+
+def test_five_wrong_codes_for_one_officer_do_not_lock_out_a_resident(client, officer_a, resident_a):
+    response = client.post(LOGIN, {"login": officer_a.user.email, "password": PASSWORD})
+    authenticate = response.url
+    assert "/accounts/2fa/authenticate/" in authenticate
+    for _ in range(5):
+        assert "Incorrect code" in client.post(authenticate, {"code": "000000"}).content.decode()
+    sixth = client.post(authenticate, {"code": totp_code()})  # even the right code waits now
+    assert sixth.status_code == 200 and "_auth_user_id" not in client.session
+    assert signs_in(resident_a.user.email)
+    assert Client().post(LOGIN, {"login": resident_a.user.email, "password": PASSWORD}).status_code == 302
+
+
+def test_the_address_limit_still_stops_one_address_guessing_at_many_accounts(client, settings):
+    limit = 30  # per address in five minutes (settings.ACCOUNT_RATE_LIMITS["login_failed"])
+    assert f"{limit}/5m/ip" in settings.ACCOUNT_RATE_LIMITS["login_failed"]
+    for n in range(limit):
+        assert sign_in_fails(client, f"guess-{n}@example.org").status_code == 200
+    assert sign_in_fails(client, "guess-next@example.org").status_code == 429
+
+
+def test_sign_up_and_password_reset_allow_a_room_of_women_on_one_wi_fi(settings):
+    """Per account first, and per address at least 50 an hour: a sign-up session at a library."""
+    from allauth.core.internal.ratelimit import parse_rates
+
+    for action in ("signup", "reset_password", "login_failed"):
+        rates = parse_rates(settings.ACCOUNT_RATE_LIMITS[action])
+        per_address = [rate for rate in rates if rate.per == "ip"]
+        assert per_address and all(rate.amount * 3600 / rate.duration >= 50 for rate in per_address), action
+        assert [rate.per for rate in rates] == sorted((rate.per for rate in rates), key=lambda p: p != "key")
+
+
+# --- Behind the TLS proxy: the client's address, everywhere ----------------------------------------
+
+PROXY = "10.0.0.2"
+
+
+def through_proxy(client_address: str, spoofed: str = "") -> dict[str, str]:
+    """What the app sees behind one TLS proxy: it appends the client's address to X-Forwarded-For."""
+    forwarded = f"{spoofed}, {client_address}" if spoofed else client_address
+    return {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": forwarded}
+
+
+@pytest.fixture
+def one_trusted_proxy(settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    # a small per-address limit, so the test can reach it
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "5/5m/key,3/5m/ip"}
+
+
+def test_behind_the_proxy_each_client_has_her_own_address_limit(one_trusted_proxy, resident_a):
+    library, home = "203.0.113.7", "198.51.100.9"
+    for n in range(3):
+        assert Client().post(LOGIN, {"login": f"g{n}@example.org", "password": "x"}, **through_proxy(library))
+    refused = Client().post(LOGIN, {"login": "g@example.org", "password": "x"}, **through_proxy(library))
+    assert refused.status_code == 429
+    # writing her own X-Forwarded-For does not get the guesser a fresh address
+    spoofing = through_proxy(library, spoofed="192.0.2.55")
+    assert Client().post(LOGIN, {"login": "g@example.org", "password": "x"}, **spoofing).status_code == 429
+    # a resident elsewhere, through the very same proxy, signs in
+    assert signs_in(resident_a.user.email, **through_proxy(home))
+
+
+def test_without_a_trusted_proxy_the_forwarded_header_is_ignored(settings, resident_a):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "5/5m/key,3/5m/ip"}
+    for n in range(3):
+        Client().post(LOGIN, {"login": f"g{n}@example.org", "password": "x"}, **through_proxy(f"192.0.2.{n}"))
+    # a header anyone can write gets no one a fresh address: all of these came from PROXY
+    assert not signs_in(resident_a.user.email, **through_proxy("198.51.100.9"))
+
+
+def test_the_sign_in_log_the_audit_log_and_the_sessions_list_record_the_clients_address(
+    one_trusted_proxy, resident_a, caplog
+):
+    from allauth.usersessions.models import UserSession
+
+    from participants.models import AuditEvent
+
+    caplog.set_level(logging.INFO, logger="walkandtalk.security")
+    client = Client()
+    client.post(LOGIN, {"login": resident_a.user.email, "password": "wrong"}, **through_proxy("203.0.113.7"))
+    assert client.post(
+        LOGIN, {"login": resident_a.user.email, "password": PASSWORD}, **through_proxy("203.0.113.7")
+    ).status_code == 302  # fmt: skip
+    assert f"sign-in failed for={resident_a.user.email} ip=203.0.113.7" in caplog.text
+    assert f"signed in user={resident_a.user.pk} ip=203.0.113.7" in caplog.text
+    assert PROXY not in caplog.text
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SIGNED_IN)
+    assert event.ip_address == "203.0.113.7"
+    assert UserSession.objects.get(user=resident_a.user).ip == "203.0.113.7"
+
+
+@pytest.mark.parametrize(
+    ("proxies", "header", "meta", "expected"),
+    [
+        (0, None, {"HTTP_X_FORWARDED_FOR": "192.0.2.1"}, "127.0.0.1"),  # not trusted: ignored
+        (1, None, {"HTTP_X_FORWARDED_FOR": "192.0.2.1, 203.0.113.7"}, "203.0.113.7"),
+        (2, None, {"HTTP_X_FORWARDED_FOR": "192.0.2.1, 203.0.113.7, 10.0.0.9"}, "203.0.113.7"),
+        (2, None, {"HTTP_X_FORWARDED_FOR": "203.0.113.7"}, "203.0.113.7"),  # came in at the inner proxy
+        (1, None, {"HTTP_X_FORWARDED_FOR": "not an address"}, "127.0.0.1"),
+        (1, None, {"HTTP_X_FORWARDED_FOR": "203.0.113.7:51234"}, "203.0.113.7"),
+        (1, None, {"HTTP_X_FORWARDED_FOR": "[2001:db8::1]:443"}, "2001:db8::1"),
+        (
+            0,
+            "X-Real-IP",
+            {"HTTP_X_REAL_IP": "203.0.113.7", "HTTP_X_FORWARDED_FOR": "192.0.2.1"},
+            "203.0.113.7",
+        ),
+        (1, "X-Real-IP", {"HTTP_X_FORWARDED_FOR": "192.0.2.1"}, "127.0.0.1"),  # the header wins, or none
+    ],
+)
+def test_the_client_address_helper(rf, settings, proxies, header, meta, expected):
+    from participants.network import client_ip
+
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = proxies
+    settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER = header
+    assert client_ip(rf.get("/", REMOTE_ADDR="127.0.0.1", **meta)) == expected
+    assert client_ip(None) is None
 
 
 def test_the_admin_login_is_the_same_protected_sign_in(client, sergeant):

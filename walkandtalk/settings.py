@@ -240,11 +240,23 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""  # discreet: a subject never names the scheme's owner
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
+# The client's address, not the TLS proxy's (participants/network.py reads these for the rate limits, the
+# sign-in log, the audit log and the sessions list; allauth would read them too). Behind the proxy with
+# neither set, every resident and officer shares the proxy's address, and so one limit.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("ALLAUTH_TRUSTED_CLIENT_IP_HEADER", default="") or None
+if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("ALLAUTH_TRUSTED_PROXY_COUNT is the number of proxies in front: 0 or more.")
 ACCOUNT_RATE_LIMITS = {
-    # five failed sign-ins per account and per address within five minutes; the sixth answers 429
-    "login_failed": "5/5m/ip,5/5m/key",
-    "signup": "20/h/ip",
-    "reset_password": "20/h/ip,5/h/key",
+    # Per account first: five failed sign-ins (or second-factor codes) for one account in five minutes
+    # lock that account, and the sixth answers 429. Per address, generously: a library's or a hostel's
+    # Wi-Fi puts many women behind one address, and one person's wrong passwords must not lock out the
+    # rest. allauth checks the rates in this order and stops at the first that is spent, so a locked
+    # account's further tries do not use up the address's allowance.
+    "login_failed": "5/5m/key,30/5m/ip",
+    # A sign-up session at a library: a room of women on one Wi-Fi within the hour.
+    "signup": "60/h/ip",
+    "reset_password": "5/h/key,60/h/ip",
     "confirm_email": "1/3m/key",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
