@@ -119,7 +119,8 @@ MATRIX: dict[str, Row] = {
     # running a walk: POST only; her officer and the sergeant
     "patrols:walk_start":          Row(get=(L, 403, 403, 405, 405, 405), post=(L, 403, 403, 302, 404, 302),
                                        pk="walk", owner="officer_a"),
-    "patrols:walk_finish":         Row(get=(L, 403, 403, 405, 405, 405), post=(L, 403, 403, 302, 404, 302),
+    # finishing asks first: the GET is the question (and changes nothing), the POST finishes
+    "patrols:walk_finish":         Row(get=(L, 403, 403, 200, 404, 200), post=(L, 403, 403, 302, 404, 302),
                                        pk="walk", owner="officer_a"),
     "patrols:walk_no_show":        Row(get=(L, 403, 403, 405, 405, 405), post=(L, 403, 403, 302, 404, 302),
                                        pk="walk", owner="officer_a"),

@@ -258,6 +258,7 @@ def test_every_officer_page_is_accessible(page: Page, viewport):
         reverse("patrols:walk_detail", args=[walk]),
         reverse("patrols:walk_detail", args=[done]),
         reverse("patrols:walk_cancel", args=[walk]),
+        reverse("patrols:walk_finish", args=[walk]),  # the question (this walk is not under way yet)
         reverse("patrols:concern_new", args=[done]),
         reverse("patrols:disclosure_new", args=[done]),
         reverse("patrols:concern_detail", args=[scene.concern.pk]),
