@@ -88,6 +88,7 @@ MATRIX: dict[str, Row] = {
     # public; signed-in people go on to their own landing page
     "home":                        Row(get=(200, 302, 302, 302, 302, 302), post=ALL_405),
     "privacy":                     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
+    "accessibility":               Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "healthz":                     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     # a resident's own profile and data: no id in the URL, so B only ever gets her own
     "participants:profile_create": Row(get=(L, 302, 302, 403, 403, 403), post=(L, 302, 302, 403, 403, 403),
