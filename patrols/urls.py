@@ -16,7 +16,7 @@ urlpatterns = [
     # officer (and the sergeant, for a walk's own actions)
     path("today/", officer.today, name="today"),
     path("walks/<int:pk>/start/", officer.walk_action, {"action": "start"}, name="walk_start"),
-    path("walks/<int:pk>/finish/", officer.walk_action, {"action": "finish"}, name="walk_finish"),
+    path("walks/<int:pk>/finish/", officer.walk_finish, name="walk_finish"),  # asks first (GET), then POST
     path("walks/<int:pk>/no-show/", officer.walk_action, {"action": "no_show"}, name="walk_no_show"),
     path(
         "walks/<int:pk>/nothing-to-log/",

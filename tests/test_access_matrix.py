@@ -88,6 +88,7 @@ MATRIX: dict[str, Row] = {
     # public; signed-in people go on to their own landing page
     "home":                        Row(get=(200, 302, 302, 302, 302, 302), post=ALL_405),
     "privacy":                     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
+    "accessibility":               Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "healthz":                     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     # a resident's own profile and data: no id in the URL, so B only ever gets her own
     "participants:profile_create": Row(get=(L, 302, 302, 403, 403, 403), post=(L, 302, 302, 403, 403, 403),
@@ -119,7 +120,8 @@ MATRIX: dict[str, Row] = {
     # running a walk: POST only; her officer and the sergeant
     "patrols:walk_start":          Row(get=(L, 403, 403, 405, 405, 405), post=(L, 403, 403, 302, 404, 302),
                                        pk="walk", owner="officer_a"),
-    "patrols:walk_finish":         Row(get=(L, 403, 403, 405, 405, 405), post=(L, 403, 403, 302, 404, 302),
+    # finishing asks first: the GET is the question (and changes nothing), the POST finishes
+    "patrols:walk_finish":         Row(get=(L, 403, 403, 200, 404, 200), post=(L, 403, 403, 302, 404, 302),
                                        pk="walk", owner="officer_a"),
     "patrols:walk_no_show":        Row(get=(L, 403, 403, 405, 405, 405), post=(L, 403, 403, 302, 404, 302),
                                        pk="walk", owner="officer_a"),

@@ -68,3 +68,54 @@ def test_a_forbidden_page_is_friendly(client, resident_a):
     response = client.get(reverse("participants:my_residents"))
     assert response.status_code == 403
     assert "You can’t open this page" in response.content.decode()
+
+
+# --- The accessibility statement (issue 14 point 14) -------------------------------------------------
+
+
+def test_the_accessibility_statement_follows_the_gov_uk_model(client, settings):
+    settings.STAFF_SESSION_HOURS = 12
+    html = client.get(reverse("accessibility")).content.decode()
+    for heading in (
+        "Accessibility statement for Walk and Talk",
+        "How accessible this website is",
+        "Feedback and contact information",
+        "Reporting accessibility problems with this website",
+        "Enforcement procedure",
+        "Technical information about this website’s accessibility",
+        "Compliance status",
+        "Non-accessible content",
+        "Non-compliance with the accessibility regulations",
+        "Disproportionate burden",
+        "What we’re doing to improve accessibility",
+        "Preparation of this accessibility statement",
+    ):
+        assert heading in html, heading
+    assert "partially compliant with the" in html and "version 2.2</a>\n  AA standard" in html
+    assert "Equality and Human Rights Commission (EHRC)" in html
+    assert "Equality Advisory and Support Service (EASS)" in html
+    # what is known not to be accessible
+    for known in (
+        "place a pin on a map",
+        "Map pictures (tiles from OpenStreetMap)",
+        "Django’s admin",
+        "12 hours",
+    ):
+        assert known in html, known
+    assert "This statement was prepared on" in html
+
+
+@pytest.mark.parametrize("who", ["anonymous", "resident", "officer", "sergeant"])
+def test_every_footer_links_to_the_accessibility_statement(client, who, resident_a, officer_a, sergeant):
+    page = {
+        "anonymous": reverse("home"),
+        "resident": reverse("patrols:my_walks"),
+        "officer": reverse("patrols:today"),
+        "sergeant": reverse("admin:index"),
+    }[who]
+    user = {"resident": resident_a.user, "officer": officer_a.user, "sergeant": sergeant}.get(who)
+    if user:
+        client.force_login(user)
+    html = client.get(page).content.decode()
+    footer = html[html.index("<footer") :]
+    assert f'<a href="{reverse("accessibility")}">Accessibility statement</a>' in footer

@@ -186,11 +186,78 @@ def test_walk_actions_are_post_only(client, walk, officer_a):
     client.force_login(officer_a.user)
     for name in (
         "patrols:walk_start",
-        "patrols:walk_finish",
         "patrols:walk_no_show",
         "patrols:walk_nothing_to_log",
     ):
         assert client.get(reverse(name, args=[walk.pk])).status_code == 405
+    for method in ("put", "delete", "patch"):
+        assert getattr(client, method)(reverse("patrols:walk_finish", args=[walk.pk])).status_code == 405
+
+
+def walk_state(walk: Walk) -> tuple:
+    walk.refresh_from_db()
+    return (
+        walk.status, walk.finished_at, walk.version, walk.events.count(),
+        Notification.objects.filter(about_type="walk", about_id=walk.pk).count(),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ["officer_a", "sergeant"])
+def test_finish_asks_first_and_the_question_changes_nothing(client, walk, officer_a, sergeant, role):
+    """Finishing cannot be undone: a GET of the finish address shows the question; only its POST finishes."""
+    client.force_login(officer_a.user if role == "officer_a" else sergeant)
+    walks.start_walk(walk=walk, by=officer_a.user)
+    before = walk_state(walk)
+
+    response = client.get(reverse("patrols:walk_finish", args=[walk.pk]), {"next": "/today/"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Finish the walk?" in html and "Yes, finish the walk" in html
+    assert 'method="post"' in html and 'name="next" value="/today/"' in html
+    assert 'href="/today/">No, the walk goes on' in html
+    assert walk_state(walk) == before
+    assert walk.status == Walk.Status.IN_PROGRESS
+
+    with time_machine.travel(at("18:40"), tick=False):
+        response = post(client, "patrols:walk_finish", walk, next="/today/")
+    assert response.status_code == 302 and response.url == "/today/"
+    walk.refresh_from_db()
+    assert walk.status == Walk.Status.COMPLETED and walk.finished_at == at("18:40")
+    assert [e.kind for e in walk.events.all()] == [WalkEvent.Kind.STARTED, WalkEvent.Kind.COMPLETED]
+    if role == "officer_a":
+        assert "Walk finished. Thank you." in client.get(response.url).content.decode()
+
+
+def test_the_finish_question_goes_back_only_to_a_path_on_this_site(client, walk, officer_a):
+    client.force_login(officer_a.user)
+    walks.start_walk(walk=walk, by=officer_a.user)
+    response = client.get(reverse("patrols:walk_finish", args=[walk.pk]), {"next": "https://evil.example/"})
+    html = response.content.decode()
+    assert "evil.example" not in html
+    assert f'href="{reverse("patrols:walk_detail", args=[walk.pk])}">No, the walk goes on' in html
+
+
+def test_a_walk_that_is_not_under_way_has_nothing_to_finish(client, walk, officer_a):
+    client.force_login(officer_a.user)
+    html = client.get(reverse("patrols:walk_finish", args=[walk.pk])).content.decode()
+    assert "so there is nothing to finish" in html and "Yes, finish the walk" not in html
+    walk.refresh_from_db()
+    assert walk.status == Walk.Status.BOOKED
+
+
+def test_finish_walk_is_a_link_to_the_question_kept_apart_from_log_a_concern(client, walk, officer_a):
+    """On Today and on the walk's page: no form that finishes at once, and a separate block after the
+    concern buttons."""
+    client.force_login(officer_a.user)
+    walks.start_walk(walk=walk, by=officer_a.user)
+    finish = reverse("patrols:walk_finish", args=[walk.pk])
+    for page in (reverse("patrols:today"), reverse("patrols:walk_detail", args=[walk.pk])):
+        html = client.get(page).content.decode()
+        assert f'action="{finish}"' not in html, page
+        assert html.count("Finish walk</a>") == 1, page
+        log, finish_at = html.index("Log a concern"), html.index("Finish walk</a>")
+        assert log < html.index('class="walk-finish', log) < finish_at, page
 
 
 def test_an_unsafe_next_address_is_ignored(client, walk, officer_a):

@@ -1,5 +1,7 @@
-"""Friendly error pages. The 500 page renders without a request context, so it cannot fail itself."""
+"""Friendly error pages. The 500 page renders without a request context, so it cannot fail itself; it
+still has the quick exit, as a plain link."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
@@ -14,4 +16,6 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return HttpResponseServerError(loader.get_template("500.html").render())
+    return HttpResponseServerError(
+        loader.get_template("500.html").render({"QUICK_EXIT_URL": settings.QUICK_EXIT_URL})
+    )

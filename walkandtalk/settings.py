@@ -390,6 +390,11 @@ RESIDENT_CHANGE_CUTOFF_HOURS = env.int("RESIDENT_CHANGE_CUTOFF_HOURS", default=2
 MAX_UPCOMING_WALKS_PER_RESIDENT = env.int("MAX_UPCOMING_WALKS_PER_RESIDENT", default=4)
 REMINDER_HOURS_BEFORE = env.list("REMINDER_HOURS_BEFORE", cast=int, default=[24, 2])
 STATION_PHONE = env.str("STATION_PHONE", default="020 7230 1212")
+# "Exit this page" (GOV.UK's quick exit) on every resident and public page leaves for this neutral site;
+# a woman using the scheme may live with the person she fears. An http(s) address only.
+QUICK_EXIT_URL = env.str("QUICK_EXIT_URL", default="https://www.bbc.co.uk/weather")
+if urlsplit(QUICK_EXIT_URL).scheme not in ("https", "http") or not urlsplit(QUICK_EXIT_URL).netloc:
+    raise ImproperlyConfigured("QUICK_EXIT_URL must be the https:// (or http://) address of a neutral site.")
 
 # UK GDPR (participants/privacy.py, templates/privacy.html). A resident inactive (no sign-in, no walk)
 # for RESIDENT_RETENTION_MONTHS is warned, then erased RESIDENT_RETENTION_NOTICE_DAYS later unless she

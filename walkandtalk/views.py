@@ -40,6 +40,13 @@ def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "privacy.html", context)
 
 
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """Public: the accessibility statement (GOV.UK's model), linked from every page's footer."""
+    context = {"site_url": settings.SITE_URL, "staff_session_hours": settings.STAFF_SESSION_HOURS}
+    return render(request, "accessibility.html", context)
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -67,13 +67,34 @@ def walk_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(request, done)
-    target = request.POST.get("next", "")
-    # Only a path on this site: redirect() would try any other word as a URL name (a 500 when it isn't).
+    return redirect(_next_or_walk(request, request.POST.get("next", ""), walk))
+
+
+@role_required(OFFICER, SERGEANT)
+@require_http_methods(["GET", "POST"])
+def walk_finish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Finishing a walk cannot be undone, so it asks first: a GET shows the question and changes nothing;
+    the POST from its "Yes, finish the walk" button finishes it (as walk_action does)."""
+    if request.method == "POST":
+        return walk_action(request, pk, action="finish")
+    walk = walk_for(request, pk)
+    back = _next_or_walk(request, request.GET.get("next", ""), walk)
+    context = {
+        "walk": walk,
+        "concern_count": walk.concerns.count(),
+        "next": back,
+        "can_finish": walk.status == Walk.Status.IN_PROGRESS,
+    }
+    return render(request, "patrols/walk_finish.html", context)
+
+
+def _next_or_walk(request: HttpRequest, target: str, walk: Walk) -> str:
+    """Only a path on this site: redirect() would try any other word as a URL name (a 500 when it isn't)."""
     if not target.startswith("/") or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        target = reverse("patrols:walk_detail", args=[walk.pk])
-    return redirect(target)
+        return reverse("patrols:walk_detail", args=[walk.pk])
+    return target
 
 
 @role_required(OFFICER)

@@ -208,7 +208,7 @@ def sign_in_as(page: Page, user: User) -> None:
 @pytest.mark.viewports("desktop", "phone")
 def test_every_public_page_is_accessible(page: Page, viewport):
     page.route(TILES, lambda route: route.abort())
-    pages = [reverse(name) for name in ("home", "privacy")]
+    pages = [reverse(name) for name in ("home", "privacy", "accessibility")]
     pages += [
         reverse(name)
         for name in (
@@ -228,6 +228,7 @@ def test_every_resident_page_is_accessible(page: Page, viewport):
     walk, done = scene.walk.pk, scene.done.pk
     pages = [
         reverse("privacy"),
+        reverse("accessibility"),
         reverse("participants:profile"),
         reverse("participants:my_data"),
         reverse("participants:erase"),  # the confirmation page: erasing is a POST
@@ -252,12 +253,14 @@ def test_every_officer_page_is_accessible(page: Page, viewport):
     walk, done = scene.walk.pk, scene.done.pk
     pages = [
         reverse("privacy"),
+        reverse("accessibility"),
         reverse("patrols:today"),
         reverse("patrols:schedule"),
         reverse("participants:my_residents"),
         reverse("patrols:walk_detail", args=[walk]),
         reverse("patrols:walk_detail", args=[done]),
         reverse("patrols:walk_cancel", args=[walk]),
+        reverse("patrols:walk_finish", args=[walk]),  # the question (this walk is not under way yet)
         reverse("patrols:concern_new", args=[done]),
         reverse("patrols:disclosure_new", args=[done]),
         reverse("patrols:concern_detail", args=[scene.concern.pk]),
@@ -278,6 +281,7 @@ def test_every_sergeant_page_is_accessible(page: Page, viewport):
     borough = scene.done.resident.ward.borough_id
     pages = [
         reverse("privacy"),
+        reverse("accessibility"),
         reverse("admin:index"),
         f"{reverse('admin:monthly_report')}?borough={borough}&month={month}",
         reverse("patrols:walk_detail", args=[walk]),

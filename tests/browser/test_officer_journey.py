@@ -1,5 +1,6 @@
 """An officer on her phone: signs in, starts today's walk, logs two concerns (one pinned with her
-location, one by street name), finishes the walk and follows one concern up from her open list.
+location, one by street name), finishes the walk (it asks first) and follows one concern up from her
+open list.
 
 The live clock is used: the walk starts ten minutes from now, inside the hour she may start early.
 """
@@ -152,11 +153,30 @@ def test_officer_runs_a_walk_logs_concerns_and_follows_one_up(page: Page, live_s
     assert second.partner == ""
     assert second.draft_key != first.draft_key
 
-    # She finishes the walk.
-    page.get_by_role("button", name="Finish walk").click()
+    # She finishes the walk. "Finish walk" sits apart from "Log a concern" and asks first; she first
+    # says no (the walk goes on), then yes.
+    finish = page.get_by_role("link", name="Finish walk")
+    log_box = page.get_by_role("main").get_by_role("link", name="Log a concern").bounding_box()
+    finish_box = finish.bounding_box()
+    assert finish_box["y"] >= log_box["y"] + log_box["height"] + 24, (
+        "Finish walk must not sit right by Log a concern"
+    )
+    finish.click()
+    expect(page).to_have_url(re.compile(rf"/walks/{walk.pk}/finish/$"))
+    expect(page.get_by_role("heading", level=1, name="Finish the walk?")).to_be_visible()
+    expect(page.get_by_text("You have logged 2 concerns on this walk.")).to_be_visible()
+    assert_accessible_at_rest(page)
+    walk.refresh_from_db()
+    assert walk.status == Walk.Status.IN_PROGRESS  # asking changed nothing
+    page.get_by_role("link", name="No, the walk goes on").click()
+    expect(page).to_have_url(re.compile(rf"/walks/{walk.pk}/$"))
+    walk.refresh_from_db()
+    assert walk.status == Walk.Status.IN_PROGRESS
+    page.get_by_role("link", name="Finish walk").click()
+    page.get_by_role("button", name="Yes, finish the walk").click()
     expect(page).to_have_url(re.compile(rf"/walks/{walk.pk}/$"))
     expect(page.get_by_text("Walk finished. Thank you.")).to_be_visible()
-    expect(page.get_by_role("button", name="Finish walk")).to_have_count(0)
+    expect(page.get_by_role("link", name="Finish walk")).to_have_count(0)
     assert_accessible_at_rest(page)
     walk.refresh_from_db()
     assert walk.status == Walk.Status.COMPLETED
