@@ -38,8 +38,21 @@ class SergeantPermissions:
         return is_sergeant(request)
 
 
-class SergeantModelAdmin(SergeantPermissions, admin.ModelAdmin):
-    # (Its lists are checked for impossible filters by the admin site: walkandtalk/changelist.py.)
+def label_split_datetime(field) -> None:
+    """Name the date and the time input of Django's AdminSplitDateTime ("Starts at: date").
+
+    Its template puts "Date:" and "Time:" beside the inputs as bare text, with no <label> (axe: "label"),
+    and the form renderer does not read templates/, so the inputs are named here, from the field."""
+    from django.contrib.admin.widgets import AdminSplitDateTime
+
+    if isinstance(field.widget, AdminSplitDateTime):
+        name = str(field.label or "").capitalize()
+        date, time = field.widget.widgets
+        date.attrs["aria-label"] = f"{name}: date"
+        time.attrs["aria-label"] = f"{name}: time"
+
+
+class FieldsMixin:
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         # Every text field says its limit and refuses past it; every date is one the scheme can mean.
         from django import forms
@@ -51,11 +64,24 @@ class SergeantModelAdmin(SergeantPermissions, admin.ModelAdmin):
             state_limit(field)
             if isinstance(field, forms.DateField | forms.DateTimeField | forms.SplitDateTimeField):
                 field.validators.append(check_date_in_range)
+            label_split_datetime(field)
         return field
 
 
-class SergeantTabularInline(SergeantPermissions, admin.TabularInline):
+class SergeantModelAdmin(FieldsMixin, SergeantPermissions, admin.ModelAdmin):
+    # (Its lists are checked for impossible filters by the admin site: walkandtalk/changelist.py.)
     pass
+
+
+class SergeantTabularInline(SergeantPermissions, admin.TabularInline):
+    # Django's tabular template names each input only by its column heading: ours labels every input.
+    template = "admin/edit_inline/tabular_labelled.html"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            label_split_datetime(field)
+        return field
 
 
 class ReadOnlyPermissions:

@@ -125,9 +125,23 @@ class AvailabilityExceptionAdmin(SergeantModelAdmin):
     list_select_related = ["officer"]
 
 
+class ConcernCategoryRowForm(forms.ModelForm):
+    """A row of the category list: its editable cells are named for the category ("Position: Badly lit"),
+    since Django's changelist names them only by the column heading (axe: "label")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            label = str(field.label or name).capitalize()
+            field.widget.attrs["aria-label"] = f"{label}: {self.instance.name}" if self.instance.pk else label
+
+
 @admin.register(ConcernCategory)
 class ConcernCategoryAdmin(SergeantModelAdmin):
     """The sergeant edits the list of categories officers choose from."""
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=ConcernCategoryRowForm, **kwargs)
 
     list_display = ["name", "group", "position", "is_active", "colour"]
     list_editable = ["position", "is_active"]

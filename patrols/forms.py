@@ -313,7 +313,16 @@ class DisclosureForm(StatedLimitsMixin, forms.Form):
 
 
 class ConcernFilterForm(forms.Form):
+    # Laid out by hand (templates/patrols/area_concerns.html), so the widgets carry Bootstrap's class:
+    # a full-width select, 44 px tall on a phone, not the browser's small plain dropdown.
     category = forms.ModelChoiceField(
-        queryset=ConcernCategory.objects.all(), required=False, empty_label="All categories"
+        queryset=ConcernCategory.objects.all(),
+        required=False,
+        empty_label="All categories",
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
-    status = forms.ChoiceField(choices=[("", "All statuses"), *Concern.Status.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "All statuses"), *Concern.Status.choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )

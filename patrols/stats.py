@@ -63,8 +63,14 @@ class Scope:
         return datetime.combine(self.last_day + timedelta(days=1), time.min, tzinfo=LONDON)
 
     @property
+    def days(self) -> int:
+        """How many days the period covers (both ends included)."""
+        return (self.last_day - self.first_day).days + 1
+
+    @property
     def previous(self) -> Scope:
-        length = (self.last_day - self.first_day).days + 1
+        """The period of the same length just before this one, in the same area."""
+        length = self.days
         return Scope(
             first_day=self.first_day - timedelta(days=length),
             last_day=self.first_day - timedelta(days=1),

@@ -332,3 +332,31 @@ def test_failed_messages_are_on_the_dashboard_and_link_to_the_outbox_list(client
     assert "1 message could not be sent" in html and link in html
     listing = client.get(link).content.decode()
     assert "SMTP down" in listing and "Joined the waiting list" in listing
+
+
+def test_each_figure_says_plainly_what_it_is_compared_with(client, sergeant, scheme):
+    client.force_login(sergeant)
+    html = client.get(DASHBOARD).content.decode()
+    # The default period is 29 Oct – 25 Nov (28 days); the one before it, 1–28 Oct.
+    assert "Each figure is compared with the previous 28 days (1 Oct 2026 to 28 Oct 2026)" in html
+    assert "before it" not in html
+    figures = {figure["label"]: figure["compared"] for figure in client.get(DASHBOARD).context["figures"]}
+    assert figures["New sign-ups"] == "Previous 28 days: 1 (up 2)"  # 3 now
+    assert figures["Walks cancelled"] == "Previous 28 days: 0 (up 1)"
+    assert figures["Median days to resolve"] == "Previous 28 days: —"  # nothing resolved before
+
+
+@pytest.mark.parametrize(
+    ("now", "before", "said"),
+    [
+        (12, 9, "Previous 28 days: 9 (up 3)"),
+        (4, 6, "Previous 28 days: 6 (down 2)"),
+        (5, 5, "Previous 28 days: 5 (the same)"),
+        (2.5, 1.0, "Previous 28 days: 1.0 (up 1.5)"),
+        (None, 3, "Previous 28 days: 3"),
+    ],
+)
+def test_a_comparison_reads_as_a_sentence(now, before, said):
+    from walkandtalk.dashboard import compared
+
+    assert compared(now, before, days=28) == said

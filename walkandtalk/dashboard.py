@@ -55,17 +55,62 @@ class DashboardFilterForm(forms.Form):
         return stats.Scope(first_day=start, last_day=end, borough=data.get("borough"), ward=data.get("ward"))
 
 
+def compared(now, before, *, days: int) -> str:
+    """How a figure compares with the period of the same length just before, said plainly:
+    "Previous 28 days: 12 (up 3)". ``None`` (a median with nothing to take it of) reads as a dash."""
+    said = f"Previous {days} day{'s' if days != 1 else ''}: {'—' if before is None else before}"
+    if now is None or before is None:
+        return said
+    difference = now - before
+    if difference == 0:
+        return f"{said} (the same)"
+    amount = f"{abs(difference):g}" if isinstance(difference, float) else abs(difference)
+    return f"{said} ({'up' if difference > 0 else 'down'} {amount})"
+
+
+def headline_figures(scope: stats.Scope, headline: dict, labels: dict[str, str]) -> list[dict]:
+    """The headline cards: each figure for the period, and how it compares with the one before."""
+    return [
+        {
+            "label": label,
+            "now": headline[key]["now"],
+            "compared": compared(headline[key]["now"], headline[key]["before"], days=scope.days),
+        }
+        for key, label in labels.items()
+    ]
+
+
+DASHBOARD_FIGURES = {
+    "signups": "New sign-ups",
+    "paired": "Paired",
+    "completed": "Walks completed",
+    "cancelled": "Walks cancelled",
+    "no_show": "No-shows",
+    "concerns": "Concerns logged",
+    "resolved": "Concerns resolved",
+    "median_days_to_resolve": "Median days to resolve",
+}
+REPORT_FIGURES = {
+    "signups": "New sign-ups",
+    "completed": "Walks completed",
+    "concerns": "Concerns logged",
+    "resolved": "Concerns resolved",
+}
+
+
 def dashboard(request: HttpRequest, extra_context: dict) -> TemplateResponse:
     """Sergeants: the whole scheme at a glance for a period and an area."""
     form = DashboardFilterForm(request.GET or None)
     scope = form.scope()
+    headline = stats.headline(scope)
     context = {
         **extra_context,
         "title": "Scheme dashboard",
         "form": form,
         "scope": scope,
         "query": request.GET.urlencode(),
-        "headline": stats.headline(scope),
+        "headline": headline,
+        "figures": headline_figures(scope, headline, DASHBOARD_FIGURES),
         "safe": stats.feeling_safe(scope),
         "weeks": stats.weekly_trends(scope),
         "by_category": stats.concerns_by(scope, "category", "category__name"),
@@ -132,11 +177,13 @@ def monthly_report(request: HttpRequest, extra_context: dict) -> TemplateRespons
             request=request,
             detail=f"monthly report: {scope.borough.name}, {first:%B %Y}",
         )
+        headline = stats.headline(scope)
         context.update(
             {
                 "scope": scope,
                 "month": first,
-                "headline": stats.headline(scope),
+                "headline": headline,
+                "figures": headline_figures(scope, headline, REPORT_FIGURES),
                 "safe": stats.feeling_safe(scope),
                 "weeks": stats.weekly_trends(scope),
                 "by_category": stats.concerns_by(scope, "category", "category__name"),

@@ -21,12 +21,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from django.contrib import admin
 from django.test import RequestFactory
-from django.urls import resolve, reverse
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page
 
@@ -55,38 +54,6 @@ from walkandtalk.outbox.models import Notification
 # No network here: refuse map tiles at once rather than wait for them to fail.
 TILES = re.compile(r"^https?://[^/]*tile\.openstreetmap\.org/")
 OWN_APPS = ("participants", "patrols")
-# Django admin markup that axe faults and that no stylesheet or admin template override can mend simply:
-# each rule is waived on the one admin page (by URL name) where it was found, never anywhere else.
-TABULAR_INLINE = (
-    "Django's tabular inline (admin/edit_inline/tabular.html) names each row's inputs only by the table's "
-    "column heading, with no <label>; mending it means forking Django's template"
-)
-SPLIT_DATETIME = (
-    "Django's AdminSplitDateTime puts 'Date:' and 'Time:' as bare text beside its two inputs (the field's "
-    "name is the fieldset's legend); its widget template is rendered by the form renderer, which does not "
-    "read templates/ (it would take an admin widget subclass or FORM_RENDERER = TemplatesSetting)"
-)
-SELECT_FILTER = (
-    "Django's SelectFilter2.js (filter_horizontal) builds the search icon as a <span> with aria-label "
-    "and no role; it is made by Django's script, not by a template"
-)
-LIST_EDITABLE = (
-    "Django's changelist renders list_editable inputs in table cells with no <label> (named only by the "
-    "column heading)"
-)
-ADMIN_WAIVERS: dict[str, dict[str, str]] = {
-    "admin:participants_borough_change": {"label": TABULAR_INLINE},  # the borough's wards
-    "admin:participants_officer_change": {
-        "label": f"{TABULAR_INLINE}; and {SPLIT_DATETIME}",  # availability windows and changes
-        "select-name": TABULAR_INLINE,  # weekday, kind of change
-        "aria-prohibited-attr": SELECT_FILTER,  # wards
-    },
-    "admin:participants_user_change": {"aria-prohibited-attr": SELECT_FILTER},  # groups
-    "admin:participants_waitingresident_change": {"label": SPLIT_DATETIME},
-    "admin:patrols_availabilityexception_change": {"label": SPLIT_DATETIME},
-    "admin:patrols_concerncategory_changelist": {"label": LIST_EDITABLE},  # position, active
-    "admin:patrols_walk_change": {"label": SPLIT_DATETIME},  # nothing to log at
-}
 
 
 @dataclass
@@ -173,9 +140,9 @@ def admin_pages(sergeant: User) -> list[str]:
     return paths
 
 
-def sweep(page: Page, paths: list[str], downloads: Sequence[str] = (), waivers: dict | None = None) -> None:
-    """Open each page and run axe on it; check each download answers 200. Report every problem at once."""
-    waivers = waivers or {}
+def sweep(page: Page, paths: list[str], downloads: Sequence[str] = ()) -> None:
+    """Open each page and run axe on it (waiving nothing); check each download answers 200. Report every
+    problem at once."""
     problems: list[str] = []
     for path in downloads:
         response = page.request.get(path, max_redirects=0)  # a sign-in page is not the file
@@ -189,10 +156,7 @@ def sweep(page: Page, paths: list[str], downloads: Sequence[str] = (), waivers: 
         if not page.url.endswith(path):
             problems.append(f"{path}: ended up at {page.url}")
             continue
-        waived = waivers.get(resolve(urlsplit(path).path).view_name, {})
         for violation in violations(page):
-            if violation["id"] in waived:
-                continue
             targets = "; ".join(node["target"] for node in violation["nodes"])
             problems.append(
                 f"{path}: {violation['id']} ({violation['impact']}) {violation['help']} — {targets}"
@@ -221,10 +185,8 @@ def test_every_public_page_is_accessible(page: Page, viewport):
     sweep(page, pages, downloads=[reverse("healthz")])
 
 
-@pytest.mark.viewports("phone")
-def test_every_resident_page_is_accessible(page: Page, viewport):
-    scene = build_scene()
-    sign_in_as(page, scene.resident)
+def resident_pages(scene: Scene) -> tuple[list[str], list[str]]:
+    """The pages resident A may open, and her downloads."""
     walk, done = scene.walk.pk, scene.done.pk
     pages = [
         reverse("privacy"),
@@ -243,13 +205,11 @@ def test_every_resident_page_is_accessible(page: Page, viewport):
         *account_pages(),
     ]
     downloads = [reverse("participants:my_data_json"), reverse("patrols:walk_invite", args=[walk])]
-    sweep(page, pages, downloads)
+    return pages, downloads
 
 
-@pytest.mark.viewports("phone")
-def test_every_officer_page_is_accessible(page: Page, viewport):
-    scene = build_scene()
-    sign_in_as(page, scene.officer)
+def officer_pages(scene: Scene) -> tuple[list[str], list[str]]:
+    """The pages officer A may open, and her downloads."""
     walk, done = scene.walk.pk, scene.done.pk
     pages = [
         reverse("privacy"),
@@ -269,13 +229,11 @@ def test_every_officer_page_is_accessible(page: Page, viewport):
         reverse("patrols:availability"),
         *account_pages(),
     ]
-    sweep(page, pages, downloads=[reverse("patrols:walk_invite", args=[walk])])
+    return pages, [reverse("patrols:walk_invite", args=[walk])]
 
 
-@pytest.mark.viewports("desktop")
-def test_every_sergeant_page_is_accessible(page: Page, viewport):
-    scene = build_scene()
-    sign_in_as(page, scene.sergeant)
+def sergeant_pages(scene: Scene) -> tuple[list[str], list[str]]:
+    """The pages the sergeant may open (the admin's among them), and her downloads."""
     walk, done = scene.walk.pk, scene.done.pk
     month = timezone.localdate(scene.done.starts_at).strftime("%Y-%m")
     borough = scene.done.resident.ward.borough_id
@@ -293,6 +251,27 @@ def test_every_sergeant_page_is_accessible(page: Page, viewport):
         *admin_pages(scene.sergeant),
     ]
     downloads = [reverse("admin:export_concerns"), reverse("patrols:walk_invite", args=[walk])]
-    sweep(page, pages, downloads, waivers=ADMIN_WAIVERS)
+    return pages, downloads
+
+
+@pytest.mark.viewports("phone")
+def test_every_resident_page_is_accessible(page: Page, viewport):
+    scene = build_scene()
+    sign_in_as(page, scene.resident)
+    sweep(page, *resident_pages(scene))
+
+
+@pytest.mark.viewports("phone")
+def test_every_officer_page_is_accessible(page: Page, viewport):
+    scene = build_scene()
+    sign_in_as(page, scene.officer)
+    sweep(page, *officer_pages(scene))
+
+
+@pytest.mark.viewports("desktop")
+def test_every_sergeant_page_is_accessible(page: Page, viewport):
+    scene = build_scene()
+    sign_in_as(page, scene.sergeant)
+    sweep(page, *sergeant_pages(scene))
     # the report itself was checked, not only its form (the report is logged when it is shown)
     assert AuditEvent.objects.filter(summary__contains="monthly report:").exists()
