@@ -32,7 +32,11 @@ def _check_loggable(walk: Walk, by: User) -> None:
     except WalkError as error:
         raise ConcernError(str(error)) from None
     if walk.status not in LOGGABLE:
-        raise ConcernError("Concerns are logged on a walk that has started or finished.")
+        # Say which: a concern sent late from her phone may meet a walk cancelled in the meantime.
+        raise ConcernError(
+            f"This walk is {walk.get_status_display().lower()}: concerns are logged on a walk that "
+            "has started or finished."
+        )
 
 
 def log_concern(

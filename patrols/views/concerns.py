@@ -44,7 +44,9 @@ def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             done = reverse("patrols:walk_detail", args=[walk.pk])
-            if created:
+            # Sent in the background from another page (the phone's outbox): that page says so itself,
+            # and a flash message would turn up later on some unrelated page.
+            if created and not request.headers.get("X-Concern-Outbox"):
                 messages.success(
                     request, f"Concern logged: {concern.category}. Log another, or finish the walk."
                 )
