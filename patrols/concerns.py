@@ -163,6 +163,29 @@ def add_update(
     return update
 
 
+def set_pin(
+    *, concern: Concern, by: User, latitude: Decimal, longitude: Decimal, now: datetime | None = None
+) -> Concern:
+    """Put a concern logged by street or landmark on the map (or move its pin), with a dated update
+    saying so. The officer who logged it, or the sergeant."""
+    now = now or timezone.now()
+    check_follows_up(concern, by)
+    latitude, longitude = _coordinate(latitude), _coordinate(longitude)
+    with transaction.atomic():
+        concern = Concern.objects.select_for_update().get(pk=concern.pk)
+        had_pin = concern.latitude is not None and concern.longitude is not None
+        concern.latitude, concern.longitude = latitude, longitude
+        try:
+            concern.full_clean(validate_unique=False)
+        except ValidationError as error:
+            raise ConcernError(" ".join(error.messages)) from None
+        concern.save(update_fields=["latitude", "longitude", "updated_at"])
+        ConcernUpdate.objects.create(
+            concern=concern, by=by, at=now, note="Map pin moved." if had_pin else "Map pin added."
+        )
+    return concern
+
+
 def record_disclosure(
     *, walk: Walk, by: User, what_was_said: str, referral_made: str, referred_to: str, reference: str = ""
 ) -> Disclosure:
