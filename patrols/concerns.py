@@ -32,7 +32,11 @@ def _check_loggable(walk: Walk, by: User) -> None:
     except WalkError as error:
         raise ConcernError(str(error)) from None
     if walk.status not in LOGGABLE:
-        raise ConcernError("Concerns are logged on a walk that has started or finished.")
+        # Say which: a concern sent late from her phone may meet a walk cancelled in the meantime.
+        raise ConcernError(
+            f"This walk is {walk.get_status_display().lower()}: concerns are logged on a walk that "
+            "has started or finished."
+        )
 
 
 def log_concern(
@@ -157,6 +161,29 @@ def add_update(
         if new_status == Concern.Status.RESOLVED:
             notifications.concern_resolved(concern, now=now)
     return update
+
+
+def set_pin(
+    *, concern: Concern, by: User, latitude: Decimal, longitude: Decimal, now: datetime | None = None
+) -> Concern:
+    """Put a concern logged by street or landmark on the map (or move its pin), with a dated update
+    saying so. The officer who logged it, or the sergeant."""
+    now = now or timezone.now()
+    check_follows_up(concern, by)
+    latitude, longitude = _coordinate(latitude), _coordinate(longitude)
+    with transaction.atomic():
+        concern = Concern.objects.select_for_update().get(pk=concern.pk)
+        had_pin = concern.latitude is not None and concern.longitude is not None
+        concern.latitude, concern.longitude = latitude, longitude
+        try:
+            concern.full_clean(validate_unique=False)
+        except ValidationError as error:
+            raise ConcernError(" ".join(error.messages)) from None
+        concern.save(update_fields=["latitude", "longitude", "updated_at"])
+        ConcernUpdate.objects.create(
+            concern=concern, by=by, at=now, note="Map pin moved." if had_pin else "Map pin added."
+        )
+    return concern
 
 
 def record_disclosure(

@@ -260,6 +260,36 @@ class ConcernForm(StatedLimitsMixin, forms.Form):
         return cleaned
 
 
+class ConcernPinForm(forms.Form):
+    """A map pin added afterwards to a concern logged by street or landmark: one tap, then Save."""
+
+    PICK = "Tap the map where the concern is, then save."
+    _messages = {"invalid": PICK, "max_digits": PICK, "max_decimal_places": PICK, "max_whole_digits": PICK}
+    latitude = forms.DecimalField(
+        label="Map pin", max_digits=8, decimal_places=6, required=False, widget=forms.HiddenInput,
+        error_messages=_messages,
+    )  # fmt: skip
+    longitude = forms.DecimalField(
+        label="Map pin", max_digits=9, decimal_places=6, required=False, widget=forms.HiddenInput,
+        error_messages=_messages,
+    )  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        lat, lng = cleaned.get("latitude"), cleaned.get("longitude")
+        if lat is None or lng is None:
+            self.add_error("latitude", self.PICK)
+            return cleaned
+        inside = LONDON_BOUNDS["south"] <= lat <= LONDON_BOUNDS["north"] and (
+            LONDON_BOUNDS["west"] <= lng <= LONDON_BOUNDS["east"]
+        )
+        if not inside:
+            self.add_error("latitude", "That pin is outside Greater London. Tap where the concern is.")
+        return cleaned
+
+
 class ConcernUpdateForm(StatedLimitsMixin, forms.Form):
     note = forms.CharField(
         label="What happened",

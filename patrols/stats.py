@@ -20,6 +20,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Window,
 )
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
@@ -267,6 +268,28 @@ def map_points(scope: Scope, limit: int = 5000) -> list[dict]:
         }
         for row in rows
     ]
+
+
+NO_PIN_LISTED = 100
+
+
+def without_pin(concerns: QuerySet, limit: int = NO_PIN_LISTED) -> dict:
+    """The concerns among these that a map cannot show (a street or landmark, no pin): how many, and
+    the newest of them to list — so no concern is invisible. One query (the count is a window over
+    the whole set, so the LIMIT does not cut it)."""
+    rows = list(
+        concerns.filter(Q(latitude__isnull=True) | Q(longitude__isnull=True))
+        .select_related("category", "ward")
+        .annotate(total=Window(Count("pk")))
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    total = rows[0].total if rows else 0
+    return {"count": total, "items": rows, "more": total - len(rows)}
+
+
+def unpinned(scope: Scope, limit: int = NO_PIN_LISTED) -> dict:
+    """The dashboard's "N concerns have no map pin", for the period and area the map shows."""
+    return without_pin(Concern.objects.filter(scope.area("ward"), scope.during("created_at")), limit)
 
 
 def open_actions(scope: Scope, now: datetime | None = None, oldest: int = 15) -> dict:

@@ -133,6 +133,9 @@ MATRIX: dict[str, Row] = {
                                        pk="done", owner="officer_a"),
     "patrols:concern_detail":      Row(get=(L, 403, 403, 200, 404, 200), post=(L, 403, 403, 200, 404, 200),
                                        pk="concern", owner="officer_a"),
+    "patrols:concern_pin":         Row(get=(L, 403, 403, 200, 404, 200), post=(L, 403, 403, 302, 404, 302),
+                                       pk="concern", owner="officer_a",
+                                       data=(("latitude", "51.4700"), ("longitude", "-0.0700"))),
     # an officer's own pages (the sergeant has the admin dashboard instead). Officer B shares A's ward:
     # her area view shows A's concern anonymised, without anything about the resident.
     "patrols:today":               Row(get=(L, 403, 403, 200, 200, 403), post=(L, 403, 403, 405, 405, 403)),

@@ -116,6 +116,7 @@ def dashboard(request: HttpRequest, extra_context: dict) -> TemplateResponse:
         "by_category": stats.concerns_by(scope, "category", "category__name"),
         "by_ward": stats.concerns_by(scope, "ward", "ward__name"),
         "points": stats.map_points(scope),
+        "unpinned": stats.unpinned(scope),
         "actions": stats.open_actions(scope),
         "workload": stats.officer_workload(scope),
         "waiting": stats.waiting_list(scope),

@@ -14,12 +14,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from participants.access import officer_of, role_required
-from participants.roles import OFFICER, SERGEANT
+from participants.roles import OFFICER, SERGEANT, role_of
 
 from .. import concerns as concern_service
 from ..access import concern_for, walk_for
-from ..forms import ConcernFilterForm, ConcernForm, ConcernUpdateForm, DisclosureForm
+from ..forms import ConcernFilterForm, ConcernForm, ConcernPinForm, ConcernUpdateForm, DisclosureForm
 from ..models import Concern
+from ..stats import without_pin
 
 STAFF = (OFFICER, SERGEANT)
 PAGE_SIZE = 25
@@ -44,7 +45,9 @@ def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             done = reverse("patrols:walk_detail", args=[walk.pk])
-            if created:
+            # Sent in the background from another page (the phone's outbox): that page says so itself,
+            # and a flash message would turn up later on some unrelated page.
+            if created and not request.headers.get("X-Concern-Outbox"):
                 messages.success(
                     request, f"Concern logged: {concern.category}. Log another, or finish the walk."
                 )
@@ -83,6 +86,33 @@ def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@role_required(*STAFF)
+@require_http_methods(["GET", "POST"])
+def concern_pin(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a map pin to a concern logged by street or landmark: one tap on the map, then Save.
+    The officer who logged it, or the sergeant; anyone else gets 404."""
+    concern = concern_for(request, pk)
+    # Not `request.POST or None`: an empty POST (Save with no pin) must still say what to do.
+    form = ConcernPinForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            concern_service.set_pin(concern=concern, by=request.user, **form.cleaned_data)
+        except concern_service.ConcernError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Map pin saved: {concern.category} — {concern.location_text}.")
+            if role_of(request.user) == OFFICER:
+                return redirect("patrols:my_concerns")
+            return redirect("patrols:concern_detail", pk=concern.pk)
+    context = {
+        "concern": concern,
+        "form": form,
+        "map_tile_url": settings.MAP_TILE_URL,
+        "map_attribution": settings.MAP_ATTRIBUTION,
+    }
+    return render(request, "patrols/concern_pin.html", context)
+
+
 @role_required(OFFICER)
 @require_GET
 def my_open_concerns(request: HttpRequest) -> HttpResponse:
@@ -94,7 +124,8 @@ def my_open_concerns(request: HttpRequest) -> HttpResponse:
         .order_by("created_at", "pk")
     )
     page = Paginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "patrols/my_concerns.html", {"page": page})
+    context = {"page": page, "no_pin": without_pin(concerns)}
+    return render(request, "patrols/my_concerns.html", context)
 
 
 @role_required(OFFICER)
@@ -129,6 +160,7 @@ def area_concerns(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": filters,
         "points": points,
+        "no_pin": without_pin(concerns),
         "map_tile_url": settings.MAP_TILE_URL,
         "map_attribution": settings.MAP_ATTRIBUTION,
         "query": _query_without_page(request),

@@ -1,18 +1,18 @@
 /* Walk and Talk: nothing lost offline. While the officer types, the concern form is kept on the
-   phone (localStorage). A submit with no signal is queued on the phone and sent when the
-   connection returns. Each draft carries a key; the server makes one concern per key, so a draft
-   sent twice (a retry, a flaky connection) never makes two. */
+   phone (localStorage). A submit goes into the phone's outbox (concern-outbox.js, on every officer
+   page) before it is sent, and leaves it only when the server has it; with no signal it waits there
+   and is sent from whichever page she is on when the connection returns. Each draft carries a key;
+   the server makes one concern per key, so a draft sent twice (a retry, a flaky connection) never
+   makes two. */
 (function () {
   "use strict";
   var form = document.getElementById("concern-form");
   if (!form || !window.localStorage || !window.fetch) { return; }
   var DRAFT = "walkandtalk:concern-draft:" + form.dataset.walk;
-  var OUTBOX = "walkandtalk:concern-outbox";
   var status = document.getElementById("draft-status");
   var keyField = form.elements.namedItem("draft_key");
   // Not form.action: the form has a field named "action" ("What you will do"), which shadows it.
   var url = form.getAttribute("action");
-  var sending = false;
 
   function say(text) { status.textContent = text; status.hidden = false; }
 
@@ -47,22 +47,6 @@
   function saveDraft() { localStorage.setItem(DRAFT, JSON.stringify(read())); }
   function clearDraft() { localStorage.removeItem(DRAFT); }
 
-  function outbox() { try { return JSON.parse(localStorage.getItem(OUTBOX)) || []; } catch (e) { return []; } }
-  function setOutbox(items) { localStorage.setItem(OUTBOX, JSON.stringify(items)); }
-
-  function csrfToken() { return form.elements.namedItem("csrfmiddlewaretoken").value; }
-
-  function post(url, pairs) {
-    return fetch(url, {
-      method: "POST",
-      body: new URLSearchParams(pairs),
-      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
-      credentials: "same-origin"
-    }).then(function (response) {
-      return response.json().then(function (body) { return { status: response.status, body: body }; });
-    });
-  }
-
   function startNextConcern() {
     // form.reset() leaves hidden inputs as they are, so the last pin would go with the next concern:
     // clear it as she would (marker, fields, status), before the draft is cleared.
@@ -73,34 +57,16 @@
     keyField.value = newKey();
   }
 
-  // Send queued concerns one by one; stop at the first network failure and try again later.
-  function flush() {
-    var items = outbox();
-    if (sending || !items.length || !navigator.onLine) { return; }
-    sending = true;
-    var item = items[0];
-    post(item.url, item.pairs).then(function (result) {
-      setOutbox(outbox().filter(function (other) { return other.key !== item.key; }));
-      sending = false;
-      if (result.body.ok) {
-        say("Back online: a concern saved on this phone has been sent.");
-      } else {
-        // The server refused it (a rule, not the network): bring it back to fix it.
-        var data = {};
-        item.pairs.forEach(function (pair) { data[pair[0]] = pair[1]; });
-        localStorage.setItem(DRAFT, JSON.stringify(data));
-        write(data);
-        say("A concern saved on this phone could not be sent: " + Object.values(result.body.errors || {}).join(" ") +
-            " It is back in the form to fix.");
-      }
-      flush();
-    }).catch(function () { sending = false; });
+  // What the banner calls it: "Badly lit — Rye Lane alley".
+  function label() {
+    var category = form.elements.namedItem("category");
+    var option = category && category.selectedIndex > 0 ? category.options[category.selectedIndex] : null;
+    var place = form.elements.namedItem("location_text").value.trim();
+    var lat = form.elements.namedItem("latitude");
+    return { category: option ? option.text : "", place: place || (lat && lat.value ? "pinned on the map" : "") };
   }
 
-  function queue(pairs) {
-    var items = outbox();
-    items.push({ key: keyField.value, url: url, pairs: pairs });
-    setOutbox(items);
+  function queued() {
     startNextConcern();
     say("No signal: this concern is saved on your phone and will be sent when you are back online. " +
         "You can log the next one.");
@@ -124,15 +90,28 @@
   form.addEventListener("change", saveDraft);
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    var outbox = window.WalkAndTalkOutbox;
     var pairs = Array.from(new FormData(form).entries());
-    if (!navigator.onLine) { queue(pairs); return; }
-    post(url, pairs).then(function (result) {
-      if (result.body.ok) { clearDraft(); window.location.assign(result.body.next); return; }
-      form.dataset.bound = "true";
-      clearDraft();
-      HTMLFormElement.prototype.submit.call(form); // let the server show the errors beside the fields
-    }).catch(function () { queue(pairs); });
+    var item = { key: keyField.value, url: url, pairs: pairs, label: label() };
+    if (!outbox) { HTMLFormElement.prototype.submit.call(form); return; }
+    // Into the phone's outbox first: if the page goes while this is on its way (she taps a link,
+    // the signal drops mid-request), the concern is still on the phone and the next page sends it.
+    if (!navigator.onLine) { outbox.add(item, false); queued(); return; }
+    outbox.add(item, true);
+    clearDraft(); // it is in the outbox now: a draft left behind would come back as if unsent
+    outbox.send(item).then(function (result) {
+      if (result.kind === "sent") { clearDraft(); window.location.assign(result.body.next); return; }
+      if (result.kind === "refused" && result.body && result.body.errors) {
+        // The server said what to fix: show the form back with its errors beside the fields. The
+        // draft stays on the phone until a save goes through.
+        outbox.forget(item.key);
+        saveDraft();
+        form.dataset.bound = "true";
+        HTMLFormElement.prototype.submit.call(form);
+        return;
+      }
+      outbox.release(item.key); // no signal (or a refusal with no form to fix): the banner has it now
+      if (result.kind === "failed") { queued(); } else { startNextConcern(); }
+    });
   });
-  window.addEventListener("online", flush);
-  flush();
 })();

@@ -28,7 +28,8 @@ QUEUED = "No signal: this concern is saved on your phone and will be sent when y
 SETTLE = """async () => {
   await Promise.all(document.getAnimations().map((animation) => animation.finished.catch(() => null)));
 }"""
-SENT = "Back online: a concern saved on this phone has been sent."
+SENT = "Sent from this phone: Unsafe transport stop — " + STREET + "."
+WAITING = "1 concern waiting to send: Unsafe transport stop — " + STREET
 
 
 def walk_under_way() -> Walk:
@@ -102,6 +103,9 @@ def test_concern_saved_offline_is_sent_once_when_back_online(page: Page, viewpor
     expect(page.locator("#id_longitude")).to_have_value("")
     expect(page.locator("#concern-map .leaflet-marker-icon")).to_have_count(0)
     expect(page.locator("#pin-status")).to_have_text(re.compile(r"^No pin"))
+    # The banner at the top of the page says what waits on the phone.
+    expect(page.locator("#outbox-summary")).to_have_text(WAITING)
+    expect(page.get_by_role("button", name="Send now")).to_be_visible()
     assert_accessible_at_rest(page)
     queued = outbox(page)
     assert [item["key"] for item in queued] == [draft_key]
@@ -110,7 +114,8 @@ def test_concern_saved_offline_is_sent_once_when_back_online(page: Page, viewpor
 
     # The signal returns: the phone sends it by itself.
     page.context.set_offline(False)
-    expect(status).to_have_text(SENT)
+    expect(page.locator("#outbox-news")).to_have_text(SENT)
+    expect(page.locator("#outbox-banner")).to_be_hidden()
     wait_for(lambda: Concern.objects.count() == 1)
     concern = Concern.objects.get()
     assert str(concern.draft_key) == draft_key
@@ -131,7 +136,7 @@ def test_concern_saved_offline_is_sent_once_when_back_online(page: Page, viewpor
         [OUTBOX, queued],
     )
     wait_for(lambda: outbox(page) == [])
-    expect(status).to_have_text(SENT)
+    expect(page.locator("#outbox-banner")).to_be_hidden()
     assert Concern.objects.count() == 1
     # And the server says so when asked directly with the draft's own form data.
     answer = page.evaluate(
