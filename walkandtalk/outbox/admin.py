@@ -23,7 +23,16 @@ class KindFilter(admin.SimpleListFilter):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["kind_title", "recipient", "channel", "due_at", "status", "attempts", "sent_at", "note"]
+    list_display = [
+        "kind_title",
+        "recipient",
+        "channel",
+        "due_at",
+        "status",
+        "attempts",
+        "sent_at",
+        "short_note",
+    ]
     list_filter = [
         "status",
         KindFilter,
@@ -40,6 +49,12 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description="kind", ordering="kind")
     def kind_title(self, notification: Notification) -> str:
         return notification.kind_title
+
+    @admin.display(description="why (cancelled, replaced, failed)")
+    def short_note(self, notification: Notification) -> str:
+        # The whole text is on the message's own page; the list stays one line a message.
+        note = notification.note
+        return note if len(note) <= 80 else note[:79] + "…"
 
     # Read-only history, for whoever the admin site lets in (the sergeant).
     def has_module_permission(self, request: HttpRequest) -> bool:

@@ -31,7 +31,7 @@ class Notification(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
-        REPLACED = "replaced", "Replaced by a newer message"
+        REPLACED = "replaced", "Replaced"  # by a newer message that tells the current state
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
