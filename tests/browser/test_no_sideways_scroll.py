@@ -163,12 +163,6 @@ def test_officer_pages_fit_a_phone_and_have_big_targets(page: Page, viewport):
     check(page, officer_pages(built)[0], targets_outside_admin=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not yet: at 320 px the dashboard's filter row and Chart.js canvases, the monthly report's "
-    "charts and the admin's concern change page (1551 px with a pasted link) are still wider than the "
-    "screen; every other sergeant page fits",
-)
 @pytest.mark.viewports("phone")
 def test_sergeant_pages_fit_a_phone(page: Page, viewport):
     built = scene()
