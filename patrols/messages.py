@@ -172,7 +172,7 @@ class RepeatWalkOffer(AboutWalk):
         return [walk.resident.user]
 
     def why_not(self, *, now: datetime) -> str:
-        if self.walk.concerns.exclude(status__in=["resolved", "closed"]).exists():
+        if self.walk.concerns.unresolved().exists():
             return "Not every concern from the walk is resolved any more."
         if (
             not Pairing.objects.active()

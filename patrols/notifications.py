@@ -122,7 +122,7 @@ def concern_resolved(concern, *, now: datetime) -> None:
     once = f"{concern.resolved_at:%Y%m%d%H%M%S}"
     kind = messages.ConcernResolved
     rows = [_about_concern(kind, concern, user, once=once) for user in kind.recipients(concern)]
-    if not walk.concerns.exclude(status__in=["resolved", "closed"]).exists():
+    if not walk.concerns.unresolved().exists():
         offer = messages.RepeatWalkOffer
         rows += [_about(walk, offer, user, once="offer") for user in offer.recipients(walk)]
     outbox.record(*rows)
