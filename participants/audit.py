@@ -81,6 +81,7 @@ def _event(
     object_id: Any = "",
     detail: str = "",
     at=None,
+    label: str = "",
 ) -> AuditEvent:
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
@@ -89,7 +90,7 @@ def _event(
     return AuditEvent(
         at=at or timezone.now(),
         actor=actor,
-        actor_label=actor_label(actor)[:254],
+        actor_label=(label or actor_label(actor))[:254],
         action=action,
         object_type=object_type,
         object_id=str(object_id)[:40],
@@ -108,11 +109,13 @@ def record_event(
     detail: str = "",
     object_type: str = "",
     object_id: Any = "",
+    label: str = "",
 ) -> AuditEvent:
     """Write one event. With no actor, the current request's user acts (none in a task: "system").
 
     Name the record with `obj`, or with `object_type` ("participants.resident") and `object_id`
-    when only the id is at hand. `detail` must not hold personal data: it outlives erasure.
+    when only the id is at hand. `detail` must not hold personal data: it outlives erasure. `label`
+    names an actor with no account (a partner's link: "partner link: Lambeth Council").
     """
     request = request or current_request()
     if obj is not None:
@@ -124,6 +127,7 @@ def record_event(
         object_type=object_type,
         object_id=object_id,
         detail=detail,
+        label=label,
     )
     event.save()
     return event

@@ -143,7 +143,8 @@ class ConcernCategoryAdmin(SergeantModelAdmin):
     def get_changelist_form(self, request, **kwargs):
         return super().get_changelist_form(request, form=ConcernCategoryRowForm, **kwargs)
 
-    list_display = ["name", "group", "position", "is_active", "colour"]
+    list_display = ["name", "code", "group", "position", "is_active", "colour"]
+    prepopulated_fields = {"code": ["name"]}
     list_editable = ["position", "is_active"]
     list_filter = ["group", "is_active"]
     search_fields = ["name"]

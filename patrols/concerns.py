@@ -51,7 +51,7 @@ def log_concern(
     location_text: str = "",
     resident_said: str = "",
     action: str = "",
-    partner: str = "",
+    resident_said_shared: bool = False,
     draft_key: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> tuple[Concern, bool]:
@@ -78,7 +78,7 @@ def log_concern(
         location_text=location_text.strip(),
         resident_said=resident_said.strip(),
         action=action.strip(),
-        partner=partner,
+        resident_said_shared=resident_said_shared,
         draft_key=draft_key,
         created_at=now or timezone.now(),
     )
@@ -144,6 +144,9 @@ def add_update(
                 )
             if new_status == Concern.Status.CLOSED and not closed_reason.strip():
                 raise ConcernError("Give the reason for closing it without a fix.")
+            if new_status == Concern.Status.CLOSED:
+                # Closed by the police: no partner has it any more (their link says so).
+                concern.referrals.current().update(ended_at=now)
             concern.status = new_status
             concern.closed_reason = closed_reason.strip() if new_status == Concern.Status.CLOSED else ""
             concern.resolved_at = now if new_status == Concern.Status.RESOLVED else None

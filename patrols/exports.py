@@ -47,7 +47,7 @@ def concern_rows(concerns: QuerySet) -> Iterator[list]:
             timezone.localtime(concern.created_at, LONDON).date().isoformat(),
             timezone.localtime(concern.resolved_at, LONDON).date().isoformat() if concern.resolved_at else "",
             concern.action,
-            concern.get_partner_display() if concern.partner else "",
+            concern.partner.name if concern.partner_id else "",
         ]
 
 

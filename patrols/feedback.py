@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from participants.models import User
 
-from . import notifications
+from . import notifications, referrals
 from .models import Concern, ConcernUpdate, SafetyRating, Walk
 
 
@@ -51,15 +51,20 @@ def say_not_fixed(*, concern: Concern, by: User, note: str = "", now: datetime |
         if concern.status != Concern.Status.RESOLVED:
             raise FeedbackError("Thank you — this place is already being looked at again.")
         note = note.strip()
+        # Back with the partner who marked it fixed, if there is one (they are told, with the link);
+        # else open again for the officer.
+        referral = referrals.not_fixed(concern, now=now)
+        new_status = Concern.Status.REFERRED if referral is not None else Concern.Status.OPEN
         ConcernUpdate.objects.create(
             concern=concern,
             at=now,
             by=by,
+            referral=referral,
             note="The resident says it is not fixed." + (f" She said: “{note}”" if note else ""),
             old_status=Concern.Status.RESOLVED,
-            new_status=Concern.Status.OPEN,
+            new_status=new_status,
         )
-        concern.status = Concern.Status.OPEN
+        concern.status = new_status
         concern.resolved_at = None
         concern.save(update_fields=["status", "resolved_at", "updated_at"])
         notifications.concern_reopened(concern, now=now)

@@ -245,7 +245,11 @@ class ConcernForm(StatedLimitsMixin, forms.Form):
         label="What you will do", required=False, widget=forms.Textarea(attrs={"rows": 2}),
         max_length=limit(Concern, "action"),
     )  # fmt: skip
-    partner = forms.ChoiceField(label="Refer to", choices=Concern.Partner.choices, required=False)
+    resident_said_shared = forms.BooleanField(
+        label="Partners may read what she said", required=False,
+        help_text="Unticked, her words stay with the police. Partners see the place, the category and "
+        "what you will do; never who she is.",
+    )  # fmt: skip
     draft_key = forms.UUIDField(widget=forms.HiddenInput)
 
     def clean(self):

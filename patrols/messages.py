@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
+
 from participants.messages import ToPerson, officer_first_name, officer_name, short_when, url, when
 from participants.models import Pairing, User
-from walkandtalk.outbox.kinds import Attachment, Gone, register
+from participants.roles import SERGEANTS
+from walkandtalk.outbox.kinds import Attachment, Gone, MessageKind, register
 
 from .calendar import walk_invite
-from .models import LONDON, Concern, SafetyRating, Walk
+from .models import LONDON, Concern, ConcernUpdate, Referral, SafetyRating, Walk
 
 # Walk messages that tell her the walk is on at a time: having been sent one, she knows of the walk.
 TELL_WALK = ("booking_confirmation", "walk_moved")
@@ -267,3 +270,145 @@ class DayPlan(ToPerson):
 
     def context(self) -> dict:
         return {**super().context(), "day": self.day, "day_walks": self.day_walks}
+
+
+# --- Partners: referrals by email, with the link to answer (patrols/referrals.py) -----------------
+
+
+class ToPartner(MessageKind):
+    """To a partner's contact addresses (no account): what and where, never who. Its addresses are
+    the partner's when it is sent, so a contact the sergeant corrects gets the next message."""
+
+    about_type = "referral"
+
+    @classmethod
+    def build_for(cls, referral: Referral, *, once: str = "", due_at: datetime | None = None):
+        return cls.build(
+            recipient=None,
+            about_id=referral.pk,
+            data={"referral": referral.pk},
+            once=once,
+            due_at=due_at,
+            to_label=referral.partner.name,
+        )
+
+    def load(self) -> None:
+        self.referral = (
+            Referral.objects.select_related("partner", "concern__category", "concern__ward__borough")
+            .filter(pk=self.data.get("referral"))
+            .first()
+        )
+        if self.referral is None:
+            raise Gone("The referral no longer exists.")
+
+    def why_not(self, *, now: datetime) -> str:
+        if not self.referral.is_current:
+            return "The concern is no longer with this partner."
+        if not self.referral.partner.contact_emails:
+            return "The partner has no contact email."
+        return ""
+
+    def addresses(self) -> list[str]:
+        return list(self.referral.partner.contact_emails)
+
+    def context(self) -> dict:
+        from .referrals import link_url
+
+        referral = self.referral
+        return {
+            **super().context(),
+            **partner_view(referral.concern),
+            "referral": referral,
+            "partner": referral.partner,
+            "link_url": link_url(referral),
+            "station_phone": settings.STATION_PHONE,
+        }
+
+
+def partner_view(concern: Concern) -> dict:
+    """What a partner may know of a concern: what and where, the officer's action, her words only if
+    the officer shared them. Never her name, her contact details, her walk or any disclosure."""
+    pin = concern.latitude is not None and concern.longitude is not None
+    return {
+        "concern": concern,
+        "category": concern.category.name,
+        "severity": concern.get_severity_display(),
+        "when_it_matters": concern.get_when_it_matters_display(),
+        "place": concern.location_text,
+        "ward": concern.ward.name,
+        "borough": concern.ward.borough.name,
+        "latitude": concern.latitude if pin else None,
+        "longitude": concern.longitude if pin else None,
+        "map_url": (
+            f"https://www.openstreetmap.org/?mlat={concern.latitude}&mlon={concern.longitude}"
+            f"#map=18/{concern.latitude}/{concern.longitude}"
+            if pin
+            else ""
+        ),
+        "action": concern.action,
+        "resident_said": concern.resident_said if concern.resident_said_shared else "",
+    }
+
+
+@register
+class PartnerReferral(ToPartner):
+    slug = "partner_referral"
+    title = "Referral to a partner"
+
+
+@register
+class PartnerChase(ToPartner):
+    slug = "partner_chase"
+    title = "Referral reminder to a partner"
+
+    def why_not(self, *, now: datetime) -> str:
+        if self.referral.acknowledged_at is not None:
+            return "The partner has acknowledged it since."
+        return super().why_not(now=now)
+
+
+@register
+class PartnerReopened(ToPartner):
+    slug = "partner_reopened"
+    title = "Not fixed: back to the partner"
+
+    def why_not(self, *, now: datetime) -> str:
+        if self.referral.state != Referral.State.REOPENED:
+            return "The partner has answered since."
+        return super().why_not(now=now)
+
+
+@register
+class PartnerAnswered(AboutConcern):
+    """To the officer who logged it (and, for "not ours" and "won't fix", the sergeants): a partner
+    answered in a way that needs her."""
+
+    slug = "partner_answered"
+    title = "A partner answered"
+
+    @classmethod
+    def recipients(cls, concern: Concern, *, answer: str = "") -> list:
+        people = [concern.officer.user]
+        if answer in ("not_ours", "wont_fix"):
+            people += list(
+                User.objects.filter(groups__name=SERGEANTS, is_active=True).exclude(pk=people[0].pk)
+            )
+        return people
+
+    def load(self) -> None:
+        super().load()
+        self.update = (
+            ConcernUpdate.objects.select_related("referral__partner")
+            .filter(pk=self.data.get("update"))
+            .first()
+        )
+        if self.update is None:
+            raise Gone("The answer no longer exists.")
+
+    def context(self) -> dict:
+        return {
+            **super().context(),
+            "update": self.update,
+            "partner": self.update.referral.partner if self.update.referral else None,
+            "answer": self.update.answer,
+        }

@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeBoundary, RangeOperators
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import F, Func, Q
@@ -255,6 +255,10 @@ class ConcernCategory(models.Model):
         OTHER = "other", "Other"
 
     name = models.CharField(max_length=120, unique=True)
+    # Its Open311 service_code: stable when the name is reworded.
+    code = models.SlugField(
+        max_length=60, unique=True, help_text="Its code in open data (Open311), e.g. badly-lit."
+    )
     group = models.CharField(max_length=10, choices=Group.choices, default=Group.PLACE)
     position = models.PositiveSmallIntegerField(default=0, help_text="Order in the list.")
     is_active = models.BooleanField("offered on the form", default=True)
@@ -266,6 +270,88 @@ class ConcernCategory(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Partner(models.Model):
+    """An organisation that fixes places: a council team, Transport for London, a housing provider.
+    Partners have no accounts: a referral reaches their contacts by email, with a link to answer it."""
+
+    class Kind(models.TextChoices):
+        COUNCIL = "council", "Council"
+        TRANSPORT = "transport", "Transport"
+        HOUSING = "housing", "Housing"
+        BUSINESS = "business", "Business"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COUNCIL)
+    boroughs = models.ManyToManyField(
+        "participants.Borough",
+        blank=True,
+        related_name="partners",
+        help_text="The boroughs it covers. Leave empty for one that covers all of London (TfL).",
+    )
+    contact_emails = ArrayField(
+        models.EmailField(max_length=254),
+        size=10,
+        verbose_name="contact emails for referrals",
+        help_text="One or more addresses, separated by commas. Each referral goes to all of them.",
+    )
+    is_active = models.BooleanField("takes referrals", default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRule(models.Model):
+    """Category × borough → partner: who a concern is suggested to (the officer confirms). The most
+    specific rule wins: this category in this borough, then this category anywhere, then anything in
+    this borough."""
+
+    category = models.ForeignKey(
+        ConcernCategory,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="routing_rules",
+        help_text="Leave empty for any category.",
+    )
+    borough = models.ForeignKey(
+        "participants.Borough",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="routing_rules",
+        help_text="Leave empty for anywhere.",
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="routing_rules")
+    team = models.CharField(
+        max_length=120, blank=True, help_text="Which part of the partner, e.g. “street lighting”."
+    )
+
+    class Meta:
+        ordering = ["category__position", "category__name", "borough__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "borough"],
+                nulls_distinct=False,
+                name="routing_rule_one_per_category_and_borough",
+                violation_error_message="There is already a rule for this category and borough.",
+            ),
+            models.CheckConstraint(
+                condition=Q(category__isnull=False) | Q(borough__isnull=False),
+                name="routing_rule_says_what_or_where",
+                violation_error_message="Choose a category, a borough or both.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = self.category.name if self.category_id else "Anything"
+        where = self.borough.name if self.borough_id else "anywhere"
+        return f"{what} in {where} → {self.partner}" + (f" ({self.team})" if self.team else "")
 
 
 class ConcernQuerySet(models.QuerySet):
@@ -304,14 +390,6 @@ class Concern(models.Model):
         SCHOOL_RUN = "school_run", "School run times"
         ALWAYS = "always", "Always"
 
-    class Partner(models.TextChoices):
-        NONE = "", "Not referred yet"
-        COUNCIL = "council", "The council"
-        TFL = "tfl", "Transport for London"
-        HOUSING = "housing", "Housing provider"
-        BUSINESS = "business", "A business"
-        POLICE = "police", "Police (neighbourhood team)"
-
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         REFERRED = "referred", "Referred"
@@ -321,8 +399,8 @@ class Concern(models.Model):
     # Allowed next statuses; anything else is refused.
     TRANSITIONS = {
         Status.OPEN: {Status.REFERRED, Status.RESOLVED, Status.CLOSED},
-        Status.REFERRED: {Status.RESOLVED, Status.CLOSED},
-        Status.RESOLVED: {Status.OPEN},  # "it's not fixed": she says so, it reopens
+        Status.REFERRED: {Status.OPEN, Status.RESOLVED, Status.CLOSED},  # open: the partner says not theirs
+        Status.RESOLVED: {Status.OPEN, Status.REFERRED},  # "it's not fixed": she says so, it reopens
         Status.CLOSED: {Status.OPEN},
     }
 
@@ -340,7 +418,21 @@ class Concern(models.Model):
     )
     resident_said = limited_text(2000, "what she said", blank=True)
     action = limited_text(2000, "what you will do", blank=True)
-    partner = models.CharField("referred to", max_length=10, choices=Partner.choices, blank=True, default="")
+    # Her words stay with the police unless the officer says a partner may read them.
+    resident_said_shared = models.BooleanField(
+        "partners may read what she said",
+        default=False,
+        help_text="Partners see the place, the category and your action; her words only if you tick this.",
+    )
+    # The partner it is with now (patrols/referrals.py keeps it in step with the current referral).
+    partner = models.ForeignKey(
+        Partner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="concerns",
+        verbose_name="referred to",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     closed_reason = models.CharField(max_length=300, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -401,16 +493,35 @@ class Concern(models.Model):
         return status in self.TRANSITIONS[self.Status(self.status)]
 
     @property
+    def current_referral(self) -> Referral | None:
+        """With `current_referrals` prefetched (the resident's walk page), no query."""
+        if hasattr(self, "current_referrals"):
+            return self.current_referrals[0] if self.current_referrals else None
+        return self.referrals.current().first()
+
+    @property
     def plain_status(self) -> str:
-        """Her status in words a resident understands."""
+        """Her status in words a resident understands ("Lambeth Council: fixed on 12 March 2027")."""
+
+        def day(moment) -> str:
+            return f"{timezone.localtime(moment, LONDON):%-d %B %Y}"
+
+        partner = self.partner.name if self.partner_id else ""
         if self.status == self.Status.RESOLVED:
-            return (
-                f"Fixed on {timezone.localtime(self.resolved_at, LONDON):%-d %B %Y}"
-                if self.resolved_at
-                else "Fixed"
-            )
-        if self.status == self.Status.REFERRED and self.partner:
-            return f"Reported to {self.get_partner_display().lower()}"
+            fixed = f"fixed on {day(self.resolved_at)}" if self.resolved_at else "fixed"
+            return f"{partner}: {fixed}" if partner else fixed.capitalize()
+        if self.status == self.Status.REFERRED and partner:
+            referral = self.current_referral
+            state = referral.state if referral is not None else ""
+            if state == Referral.State.PARTLY_FIXED:
+                return f"{partner}: partly fixed — they are still working on it"
+            if state == Referral.State.REOPENED:
+                return f"{partner}: looking at it again, as you said it is not fixed"
+            if referral is not None and referral.target_date and state == Referral.State.ACKNOWLEDGED:
+                return f"{partner}: aims to fix it by {referral.target_date:%-d %B %Y}"
+            if state == Referral.State.ACKNOWLEDGED:
+                return f"{partner}: looking into it"
+            return f"Reported to {partner}"
         if self.status == self.Status.CLOSED:
             return "Closed" + (f": {self.closed_reason}" if self.closed_reason else "")
         return "Recorded — the officer is looking into it"
@@ -425,12 +536,131 @@ class ConcernUpdate(models.Model):
     note = limited_text(2000)
     old_status = models.CharField(max_length=10, choices=Concern.Status.choices, blank=True)
     new_status = models.CharField(max_length=10, choices=Concern.Status.choices, blank=True)
+    # A partner's answer (by the referral's link), or a police update about a referral.
+    referral = models.ForeignKey(
+        "Referral", null=True, blank=True, on_delete=models.SET_NULL, related_name="updates"
+    )
+    answer = models.CharField(max_length=12, blank=True, help_text="The partner's answer, when it is one.")
+    # Partners see their own answers, referral events and the notes officers share with them; never
+    # the police's other notes (which may speak of her).
+    shared_with_partner = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
         return f"{timezone.localtime(self.at, LONDON):%d %b %Y}: {self.note[:60]}"
+
+
+class ReferralQuerySet(models.QuerySet):
+    def current(self) -> ReferralQuerySet:
+        """Still with the partner (not passed back as not theirs, refused, or re-routed)."""
+        return self.filter(ended_at__isnull=True)
+
+    def open(self) -> ReferralQuerySet:
+        """Current and not fixed: the partner still has something to do."""
+        return self.current().exclude(state=Referral.State.FIXED)
+
+    def unacknowledged_after(self, now: datetime) -> ReferralQuerySet:
+        """Past its five working days with no answer: chased once, shown on the dashboard."""
+        return self.current().filter(state=Referral.State.SENT, ack_due_at__lte=now)
+
+    def overdue(self, today) -> ReferralQuerySet:
+        """Past the target date the partner gave, and not fixed."""
+        return self.open().filter(target_date__lt=today)
+
+
+class Referral(models.Model):
+    """A concern sent to one partner. A concern is with one partner at a time (a partial unique
+    constraint); its earlier referrals stay, ended, as its history.
+
+    The partner's link is signed with the site's secret (patrols/referrals.py) and names this row and
+    its `link_version`: the sergeant revokes it by raising the version. It lapses at `link_expires_at`,
+    which each use pushes on (90 days)."""
+
+    class State(models.TextChoices):
+        SENT = "sent", "Sent, not yet acknowledged"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        PARTLY_FIXED = "partly_fixed", "Partly fixed"
+        FIXED = "fixed", "Fixed"
+        NOT_OURS = "not_ours", "Not theirs"
+        WONT_FIX = "wont_fix", "Won’t fix"
+        REROUTED = "rerouted", "Re-routed to another partner"
+        REOPENED = "reopened", "Reopened: not fixed, says the resident"
+
+    concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="referrals")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="referrals")
+    team = models.CharField(max_length=120, blank=True)
+    referred_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    referred_at = models.DateTimeField(default=timezone.now)
+    # Five working days (England and Wales bank holidays) after referral: acknowledged by then or chased.
+    ack_due_at = models.DateTimeField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.SENT)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    target_date = models.DateField(null=True, blank=True)
+    fixed_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    chased_at = models.DateTimeField(null=True, blank=True)
+    link_version = models.PositiveIntegerField(default=1)
+    link_expires_at = models.DateTimeField()
+    link_revoked_at = models.DateTimeField(null=True, blank=True)
+    link_last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-referred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["partner", "referred_at"], name="referral_partner_period_idx"),
+            models.Index(
+                fields=["ack_due_at"],
+                condition=Q(state="sent", ended_at__isnull=True),
+                name="referral_awaiting_ack_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["concern"],
+                condition=Q(ended_at__isnull=True),
+                name="referral_one_partner_at_a_time",
+                violation_error_message="This concern is already with a partner.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concern.category} → {self.partner} ({self.get_state_display()})"
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def acknowledged_on_time(self) -> bool:
+        return self.acknowledged_at is not None and self.acknowledged_at <= self.ack_due_at
+
+
+class PartnerApiKey(models.Model):
+    """A partner's key to its own referrals as Open311 open data. Stored as a SHA-256 hash: shown once,
+    when made; the sergeant can revoke it."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(
+        max_length=120, help_text="What it is for, e.g. “Lambeth street lighting’s system”."
+    )
+    prefix = models.CharField(
+        max_length=12, editable=False, help_text="Its first characters, to tell keys apart."
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["partner__name", "-created_at"]
+        verbose_name = "partner API key"
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.name} ({self.prefix}…)"
 
 
 class DisclosureQuerySet(models.QuerySet):

@@ -155,3 +155,41 @@ def day_plans(*, day: date, now: datetime) -> int:
         ]
     )
     return len(officers)
+
+
+# --- Partners (patrols/referrals.py) --------------------------------------------------------------
+
+
+def referral_sent(referral, *, once: str = "") -> None:
+    """The referral email to the partner's contacts: once per referral (and once per new link)."""
+    outbox.record(messages.PartnerReferral.build_for(referral, once=once), replace=False)
+
+
+def referrals_chased(referrals) -> None:
+    """One reminder each, to partners who have not acknowledged in 5 working days."""
+    outbox.record(*[messages.PartnerChase.build_for(referral) for referral in referrals], replace=False)
+
+
+def referral_reopened(referral, *, now: datetime) -> None:
+    """She says it is not fixed: the partner is told, with the link (once per reopening)."""
+    outbox.record(messages.PartnerReopened.build_for(referral, once=f"{now:%Y%m%d%H%M%S}"), replace=False)
+
+
+# Answers the officer is emailed about; the others she sees on the concern's page.
+TELL_OFFICER = ("fixed", "partly_fixed", "not_ours", "wont_fix", "question")
+
+
+def partner_answered(update, *, referral, concern, now: datetime) -> None:
+    """A partner's answer: "fixed" asks her "is it fixed?" (concern_resolved); the officer is told of
+    answers that need her (the sergeants too when it comes back to be re-routed or refused)."""
+    if update.answer == "fixed":
+        concern_resolved(concern, now=now)
+    if update.answer not in TELL_OFFICER:
+        return
+    kind = messages.PartnerAnswered
+    rows = []
+    for user in kind.recipients(concern, answer=update.answer):
+        row = _about_concern(kind, concern, user, once=f"u{update.pk}")
+        row.data["update"] = update.pk
+        rows.append(row)
+    outbox.record(*rows, replace=False)

@@ -303,10 +303,14 @@ def open_actions(scope: Scope, now: datetime | None = None, oldest: int = 15) ->
             window &= Q(created_at__gt=now - timedelta(days=high + 1))
         buckets[f"age_{index}"] = Count("pk", filter=window)
     by_age = unresolved.aggregate(**buckets)
-    by_partner = list(unresolved.values("partner").annotate(count=Count("pk")).order_by("-count", "partner"))
+    by_partner = list(
+        unresolved.values("partner__name").annotate(count=Count("pk")).order_by("-count", "partner__name")
+    )
     for row in by_partner:
-        row["label"] = Concern.Partner(row["partner"]).label
-    items = list(unresolved.select_related("category", "ward").order_by("created_at", "pk")[:oldest])
+        row["label"] = row["partner__name"] or "Not referred yet"
+    items = list(
+        unresolved.select_related("category", "ward", "partner").order_by("created_at", "pk")[:oldest]
+    )
     return {
         "by_age": [
             {"label": name, "count": by_age[f"age_{i}"]} for i, (name, _, _) in enumerate(AGE_BUCKETS)

@@ -9,8 +9,16 @@ from django.utils import timezone
 
 from walkandtalk.outbox.tasks import send_soon
 
-from . import notifications
+from . import notifications, referrals
 from .models import LONDON
+
+
+@shared_task
+def chase_referrals() -> int:
+    """Beat, hourly: one reminder to each partner with a referral unacknowledged after 5 working days."""
+    count = referrals.chase_unacknowledged()
+    send_soon()
+    return count
 
 
 @shared_task

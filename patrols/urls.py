@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import concerns, feedback, officer, resident, walk
+from .views import concerns, feedback, officer, partner, resident, walk
 
 app_name = "patrols"
 
@@ -37,4 +37,6 @@ urlpatterns = [
     # resident, after a walk (links in her messages)
     path("walks/<int:pk>/feedback/", feedback.walk_feedback, name="walk_feedback"),
     path("concerns/<int:pk>/fixed/", feedback.concern_fixed, name="concern_fixed"),
+    # partners: no account, a signed link per referral (patrols/referrals.py)
+    path("partner/referral/<str:token>/", partner.partner_referral, name="partner_referral"),
 ]

@@ -136,6 +136,32 @@ class WalkFactory(factory.django.DjangoModelFactory):
     booked_by = factory.LazyAttribute(lambda walk: walk.resident.user)  # she booked it herself
 
 
+class PartnerFactory(factory.django.DjangoModelFactory):
+    """An organisation that takes referrals (invented names, example.org contacts)."""
+
+    class Meta:
+        model = "patrols.Partner"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Partner {n} Council")
+    kind = "council"
+    contact_emails = factory.LazyAttribute(
+        lambda partner: [f"referrals@{partner.name.lower().replace(' ', '-')}.example.org"]
+    )
+
+    @factory.post_generation
+    def boroughs(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.boroughs.set(extracted)
+
+
+class RoutingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "patrols.RoutingRule"
+
+    partner = factory.SubFactory(PartnerFactory)
+
+
 __all__ = [
     "PASSWORD",
     "TOTP_SECRET",
@@ -144,7 +170,9 @@ __all__ = [
     "Borough",
     "OfficerFactory",
     "PairingFactory",
+    "PartnerFactory",
     "ResidentFactory",
+    "RoutingRuleFactory",
     "UserFactory",
     "WalkFactory",
     "sergeant_user",

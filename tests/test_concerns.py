@@ -42,7 +42,6 @@ def concern_data(category, /, **overrides):
         "when_it_matters": "after_dark",
         "resident_said": "The lamp has been out for months",
         "action": "Report to the council's street lighting team",
-        "partner": "council",
         "draft_key": str(uuid.uuid4()),
     }
     data.update(overrides)
@@ -175,7 +174,7 @@ def test_a_draft_key_cannot_be_reused_on_another_walk(walk, officer_a, badly_lit
 def concern(walk, officer_a, badly_lit):
     made, _ = concern_service.log_concern(
         walk=walk, by=officer_a.user, category=badly_lit, severity="high", when_it_matters="after_dark",
-        location_text="Holly Grove alley", resident_said="Pitch dark after 5", partner="council",
+        location_text="Holly Grove alley", resident_said="Pitch dark after 5",
     )  # fmt: skip
     return made
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from participants.models import Pairing, Resident
 from patrols import stats
 from patrols.models import LONDON, Concern, ConcernCategory, Disclosure, SafetyRating, Walk
-from tests.factories import OfficerFactory, PairingFactory, ResidentFactory, WalkFactory, ward
+from tests.factories import OfficerFactory, PairingFactory, PartnerFactory, ResidentFactory, WalkFactory, ward
 from walkandtalk.outbox.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def scheme():
     lit = ConcernCategory.objects.get(name="Badly lit")
     cctv = ConcernCategory.objects.get(name="No or broken CCTV")
 
-    def concern(walk_, category, ago, place, status=Concern.Status.OPEN, resolved_after=None, partner=""):
+    def concern(walk_, category, ago, place, status=Concern.Status.OPEN, resolved_after=None, partner=None):
         made = Concern.objects.create(
             walk=walk_, officer=walk_.officer, ward=walk_.resident.ward, category=category,
             location_text=place, latitude=51.47, longitude=-0.07, status=status, partner=partner,
@@ -86,7 +86,14 @@ def scheme():
 
     concern(amy_walk, lit, 4, "Holly Grove alley", Concern.Status.RESOLVED, resolved_after=2)
     concern(bea_walk, lit, 8, "Holly Grove alley", Concern.Status.RESOLVED, resolved_after=4)
-    concern(bea_walk, cctv, 7, "Rye Lane car park", Concern.Status.REFERRED, partner="council")
+    concern(
+        bea_walk,
+        cctv,
+        7,
+        "Rye Lane car park",
+        Concern.Status.REFERRED,
+        partner=PartnerFactory(name="Southwark Council"),
+    )
     concern(cat_walk, cctv, 35, "Oval station exit")  # previous period, still open, 35 days old
     Disclosure.objects.create(
         walk=bea_walk, officer=peckham_officer, what_was_said="DISCLOSURE-SECRET", referral_made="MASH",
@@ -138,7 +145,7 @@ def test_trends_categories_wards_and_open_actions(scheme):
     assert actions["total"] == 2
     assert [row["count"] for row in actions["by_age"]] == [1, 0, 1]  # 7 days; 35 days
     assert {row["label"]: row["count"] for row in actions["by_partner"]} == {
-        "The council": 1,
+        "Southwark Council": 1,
         "Not referred yet": 1,
     }
     assert [c.location_text for c in actions["oldest"]] == ["Oval station exit", "Rye Lane car park"]

@@ -524,7 +524,7 @@ def concern_fields(category_pk: int):
         location_text=text(200),
         resident_said=text(2000, optional=True),
         action=text(2000, optional=True),
-        partner=choice("", *C.Partner.values, optional=True),
+        resident_said_shared=choice("", "on", "true", "0", optional=True),
     )
 
 

@@ -14,7 +14,7 @@ from icalendar import Calendar
 
 from patrols import notifications
 from patrols.models import Concern, ConcernCategory, Walk
-from tests.factories import OfficerFactory, PairingFactory, ResidentFactory, WalkFactory, ward
+from tests.factories import OfficerFactory, PairingFactory, PartnerFactory, ResidentFactory, WalkFactory, ward
 from tests.outbox import compose, send_due
 from walkandtalk.outbox import kinds
 from walkandtalk.outbox.models import Notification
@@ -98,7 +98,7 @@ def scene(**resident_fields) -> dict:
         ward=ward(),
         category=ConcernCategory.objects.first(),
         location_text="The alley behind the police box",
-        partner=Concern.Partner.POLICE,
+        partner=PartnerFactory(name="Police (neighbourhood team)", kind="other"),
         status=Concern.Status.RESOLVED,
         resolved_at=timezone.now(),
     )

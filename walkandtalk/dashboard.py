@@ -129,7 +129,7 @@ def dashboard(request: HttpRequest, extra_context: dict) -> TemplateResponse:
 def scoped_concerns(scope: stats.Scope):
     return (
         Concern.objects.filter(scope.area("ward"), scope.during("created_at"))
-        .select_related("category", "ward__borough")
+        .select_related("category", "ward__borough", "partner")
         .order_by("created_at", "pk")
     )
 

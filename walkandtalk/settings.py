@@ -211,6 +211,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Officers' day plans, 07:00 London time (CELERY_TIMEZONE), on days they have walks.
     "day-plans": {"task": "patrols.tasks.send_day_plans", "schedule": crontab(hour=7, minute=0)},
+    # Referrals left unacknowledged for 5 working days: one reminder each (patrols/referrals.py).
+    "chase-referrals": {"task": "patrols.tasks.chase_referrals", "schedule": crontab(minute=15)},
     # UK GDPR retention: warn inactive residents, erase them a month later (participants/privacy.py).
     "apply-retention": {"task": "participants.tasks.apply_retention", "schedule": crontab(hour=3, minute=30)},
 }

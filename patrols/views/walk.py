@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -15,7 +16,7 @@ from .. import booking
 from ..access import walk_for
 from ..calendar import walk_invite
 from ..forms import CancelForm
-from ..models import Disclosure, Walk
+from ..models import Disclosure, Referral, Walk
 
 EVERYONE = (RESIDENT, OFFICER, SERGEANT)
 
@@ -29,7 +30,9 @@ def walk_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "walk": walk,
         "events": walk.events.select_related("by").order_by("at", "pk"),
         "can_change": walk.status == Walk.Status.BOOKED,
-        "concerns": walk.concerns.select_related("category").order_by("created_at", "pk"),
+        "concerns": walk.concerns.select_related("category", "partner")
+        .prefetch_related(Prefetch("referrals", Referral.objects.current(), to_attr="current_referrals"))
+        .order_by("created_at", "pk"),
         # Restricted: only her officer and the sergeant ever get these; a resident's page never does.
         "disclosures": Disclosure.objects.visible_to(request.user).filter(walk=walk),
     }

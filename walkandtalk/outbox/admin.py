@@ -25,7 +25,7 @@ class KindFilter(admin.SimpleListFilter):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = [
         "kind_title",
-        "recipient",
+        "to",
         "channel",
         "due_at",
         "status",
@@ -40,7 +40,7 @@ class NotificationAdmin(admin.ModelAdmin):
         ("created_at", admin.DateFieldListFilter),
         ("sent_at", admin.DateFieldListFilter),
     ]
-    search_fields = ["recipient__email", "idempotency_key"]
+    search_fields = ["recipient__email", "to_label", "idempotency_key"]
     date_hierarchy = "due_at"
     list_select_related = ["recipient"]
     actions = ["resend"]
@@ -49,6 +49,10 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description="kind", ordering="kind")
     def kind_title(self, notification: Notification) -> str:
         return notification.kind_title
+
+    @admin.display(description="to", ordering="recipient__email")
+    def to(self, notification: Notification) -> str:
+        return notification.to_label or (notification.recipient.email if notification.recipient else "")
 
     @admin.display(description="why (cancelled, replaced, failed)")
     def short_note(self, notification: Notification) -> str:

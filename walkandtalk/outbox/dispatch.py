@@ -109,7 +109,7 @@ def send(kind: kinds.MessageKind, message, *, connection=None, sms_backend=None)
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.text,
-        to=[kind.address()],
+        to=kind.addresses(),
         connection=connection,
         headers={"Message-ID": message_id(notification.idempotency_key)},
     )

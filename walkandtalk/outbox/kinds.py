@@ -63,13 +63,17 @@ class MessageKind:
         due_at: datetime | None = None,
         once: str = "",
         channel: str | None = None,
+        to_label: str = "",
     ) -> Notification:
         """An unsaved row for `outbox.record`. `once` tells apart messages of this kind about the same
-        thing to the same person (a walk's version, a reminder's hours): same `once`, same message."""
-        key = cls.key(recipient_id=recipient.pk, about_id=about_id, once=once)
+        thing to the same person (a walk's version, a reminder's hours): same `once`, same message.
+        With no `recipient` (an organisation's addresses), `addresses()` says where it goes and
+        `to_label` names it in the sergeant's list."""
+        key = cls.key(recipient_id=recipient.pk if recipient else "", about_id=about_id, once=once)
         return Notification(
             kind=cls.slug,
             recipient=recipient,
+            to_label=to_label,
             channel=channel or cls.channel_for(recipient),
             about_type=cls.about_type,
             about_id=about_id,
@@ -79,7 +83,7 @@ class MessageKind:
         )
 
     @classmethod
-    def key(cls, *, recipient_id: int, about_id: int | None, once: str = "") -> str:
+    def key(cls, *, recipient_id: int | str, about_id: int | None, once: str = "") -> str:
         """The row's unique key: only a key, compared whole and never taken apart."""
         return ":".join(str(part) for part in (cls.slug, cls.about_type, about_id or "", once, recipient_id))
 
@@ -96,6 +100,10 @@ class MessageKind:
         if self.notification.channel == Notification.Channel.EMAIL:
             return self.recipient.email
         raise NotImplementedError(f"{self.slug}: no address for {self.notification.channel}")
+
+    def addresses(self) -> list[str]:
+        """Where an email goes: the recipient's address, or an organisation's (override)."""
+        return [self.address()]
 
     def template_names(self) -> dict[str, str]:
         return {

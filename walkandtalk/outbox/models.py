@@ -33,9 +33,17 @@ class Notification(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         REPLACED = "replaced", "Replaced"  # by a newer message that tells the current state
 
+    # A person with an account; none for a message to an organisation's addresses (a partner's
+    # referral), which its kind gives at send time.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
+    # Who it is to, in words, for the sergeant's list when there is no recipient ("Lambeth Council").
+    to_label = models.CharField("to", max_length=200, blank=True)
     channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
     # The slug of a registered kind (kinds.py); labels come from the registry, so no choices here and
     # no migration for a new kind.
@@ -69,7 +77,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind_title} to {self.recipient_id} ({self.get_status_display()})"
+        return f"{self.kind_title} to {self.to_label or self.recipient_id} ({self.get_status_display()})"
 
     @property
     def kind_title(self) -> str:
