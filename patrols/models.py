@@ -400,7 +400,9 @@ class Concern(models.Model):
     TRANSITIONS = {
         Status.OPEN: {Status.REFERRED, Status.RESOLVED, Status.CLOSED},
         Status.REFERRED: {Status.OPEN, Status.RESOLVED, Status.CLOSED},  # open: the partner says not theirs
-        Status.RESOLVED: {Status.OPEN, Status.REFERRED},  # "it's not fixed": she says so, it reopens
+        Status.RESOLVED: {
+            Status.OPEN
+        },  # "it's not fixed": she says so, it reopens (or goes back to the partner)
         Status.CLOSED: {Status.OPEN},
     }
 
@@ -522,6 +524,8 @@ class Concern(models.Model):
             if state == Referral.State.ACKNOWLEDGED:
                 return f"{partner}: looking into it"
             return f"Reported to {partner}"
+        if self.status == self.Status.REFERRED:
+            return "Reported to the people who can fix it"
         if self.status == self.Status.CLOSED:
             return "Closed" + (f": {self.closed_reason}" if self.closed_reason else "")
         return "Recorded — the officer is looking into it"

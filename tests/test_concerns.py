@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patrols import concerns as concern_service
+from patrols import referrals
 from patrols.models import Concern, ConcernCategory, Disclosure, Walk
-from tests.factories import OfficerFactory, PairingFactory, ResidentFactory, WalkFactory, ward
+from tests.factories import OfficerFactory, PairingFactory, PartnerFactory, ResidentFactory, WalkFactory, ward
 from walkandtalk.outbox.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -254,9 +255,11 @@ def test_she_sees_her_walks_concerns_in_plain_words(client, concern, officer_a, 
     assert "Badly lit" in html and "Holly Grove alley" in html
     assert "Recorded — the officer is looking into it" in html
     concern_service.add_update(concern=concern, by=officer_a.user, note="Reported", new_status="referred")
-    assert "Reported to the council" in client.get(page).content.decode()
+    assert "Reported to the people who can fix it" in client.get(page).content.decode()
+    referrals.refer(concern=concern, partner=PartnerFactory(name="Southwark Council"), by=officer_a.user)
+    assert "Reported to Southwark Council" in client.get(page).content.decode()
     concern_service.add_update(concern=concern, by=officer_a.user, note="Fixed", new_status="resolved")
-    assert "Fixed on " in client.get(page).content.decode()
+    assert "Southwark Council: fixed on " in client.get(page).content.decode()
     client.force_login(resident_b.user)
     assert client.get(page).status_code == 404
 

@@ -32,7 +32,11 @@
   function read() {
     var data = {};
     fields().forEach(function (el) {
-      if (el.type === "radio") { if (el.checked) { data[el.name] = el.value; } } else { data[el.name] = el.value; }
+      if (el.type === "radio") { if (el.checked) { data[el.name] = el.value; } }
+      // A checkbox keeps whether it is ticked, not its value ("on" either way): her words are shared
+      // with partners only if the officer ticked the box.
+      else if (el.type === "checkbox") { data[el.name] = el.checked ? el.value : ""; }
+      else { data[el.name] = el.value; }
     });
     return data;
   }
@@ -40,7 +44,8 @@
   function write(data) {
     fields().forEach(function (el) {
       if (!(el.name in data)) { return; }
-      if (el.type === "radio") { el.checked = el.value === data[el.name]; } else { el.value = data[el.name]; }
+      if (el.type === "radio" || el.type === "checkbox") { el.checked = el.value === data[el.name]; }
+      else { el.value = data[el.name]; }
     });
   }
 

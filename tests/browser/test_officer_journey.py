@@ -106,7 +106,7 @@ def test_officer_runs_a_walk_logs_concerns_and_follows_one_up(page: Page, live_s
     page.get_by_label("When does it matter?").select_option(label="After dark")
     page.get_by_label("What she said").fill("I cross the road here; the lamp has been out for weeks.")
     page.get_by_label("What you will do").fill("Report the broken street light.")
-    page.get_by_label("Refer to").select_option(label="The council")
+    page.get_by_label("Partners may read what she said").check()
     assert_accessible_at_rest(page)
     page.get_by_role("button", name="Save concern").click()
 
@@ -122,7 +122,7 @@ def test_officer_runs_a_walk_logs_concerns_and_follows_one_up(page: Page, live_s
     assert first.when_it_matters == Concern.When.AFTER_DARK
     assert first.resident_said == "I cross the road here; the lamp has been out for weeks."
     assert first.action == "Report the broken street light."
-    assert first.partner == Concern.Partner.COUNCIL
+    assert first.resident_said_shared is True and first.partner is None  # referred from its own page
     assert first.status == Concern.Status.OPEN
     assert first.officer == officer
     assert first.ward == resident.ward
@@ -150,7 +150,7 @@ def test_officer_runs_a_walk_logs_concerns_and_follows_one_up(page: Page, live_s
     assert second.category.name == "Being followed"
     assert second.severity == Concern.Severity.MEDIUM  # the default she left alone
     assert second.when_it_matters == Concern.When.WEEKDAY_EVENINGS
-    assert second.partner == ""
+    assert second.resident_said_shared is False  # her words stay with the police unless ticked
     assert second.draft_key != first.draft_key
 
     # She finishes the walk. "Finish walk" sits apart from "Log a concern" and asks first; she first

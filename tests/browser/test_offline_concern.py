@@ -164,7 +164,7 @@ def test_unsent_draft_survives_a_reload(page: Page, viewport):
     page.get_by_label("What is it about?").select_option(label="Badly lit")
     page.locator("label[for='id_severity_2']").click()  # the radios are buttons: she taps the label
     page.get_by_label("What she said").fill("The shelter light is broken.")
-    page.get_by_label("Refer to").select_option(label="Transport for London")
+    page.get_by_label("Partners may read what she said").check()
     draft_key = page.locator("#id_draft_key").input_value()
 
     # The phone reloads the page (she switched apps, the browser dropped it): her draft is back.
@@ -175,7 +175,7 @@ def test_unsent_draft_survives_a_reload(page: Page, viewport):
     expect(page.get_by_label("What is it about?").locator("option:checked")).to_have_text("Badly lit")
     expect(page.get_by_role("radio", name="High")).to_be_checked()
     expect(page.get_by_label("What she said")).to_have_value("The shelter light is broken.")
-    expect(page.get_by_label("Refer to").locator("option:checked")).to_have_text("Transport for London")
+    expect(page.get_by_label("Partners may read what she said")).to_be_checked()
     expect(page.locator("#id_draft_key")).to_have_value(draft_key)  # still the same draft
     assert_accessible_at_rest(page)
     assert not Concern.objects.exists()
@@ -185,7 +185,7 @@ def test_unsent_draft_survives_a_reload(page: Page, viewport):
     expect(page).to_have_url(re.compile(rf"/walks/{walk.pk}/$"))
     concern = Concern.objects.get()
     assert str(concern.draft_key) == draft_key
-    assert (concern.location_text, concern.severity, concern.partner) == (STREET, "high", "tfl")
+    assert (concern.location_text, concern.severity, concern.resident_said_shared) == (STREET, "high", True)
     page.goto(f"/walks/{walk.pk}/concerns/new/")
     expect(page.get_by_label("Street or landmark")).to_have_value("")
     expect(page.locator("#draft-status")).to_be_hidden()

@@ -43,7 +43,8 @@ class Notification(models.Model):
         related_name="notifications",
     )
     # Who it is to, in words, for the sergeant's list when there is no recipient ("Lambeth Council").
-    to_label = models.CharField("to", max_length=200, blank=True)
+    # (A default in the database too: the data migration that moved patrols' rows here inserts by SQL.)
+    to_label = models.CharField("to", max_length=200, blank=True, default="", db_default="")
     channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
     # The slug of a registered kind (kinds.py); labels come from the registry, so no choices here and
     # no migration for a new kind.
