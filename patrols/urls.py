@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import concerns, feedback, officer, partner, resident, walk
+from .views import concerns, feedback, officer, partner, public, resident, walk
 
 app_name = "patrols"
 
@@ -37,6 +37,12 @@ urlpatterns = [
     # resident, after a walk (links in her messages)
     path("walks/<int:pk>/feedback/", feedback.walk_feedback, name="walk_feedback"),
     path("concerns/<int:pk>/fixed/", feedback.concern_fixed, name="concern_fixed"),
+    # public: anyone, no sign-in ("You said, we did": aggregates only)
+    path("you-said-we-did/", public.you_said_we_did, name="you_said_we_did"),
+    path("you-said-we-did/<slug:borough>/", public.you_said_we_did_borough, name="you_said_we_did_borough"),
+    path(
+        "you-said-we-did/<slug:borough>/<int:ward>/", public.you_said_we_did_ward, name="you_said_we_did_ward"
+    ),
     # partners: no account, a signed link per referral (patrols/referrals.py)
     path("partner/referral/<str:token>/", partner.partner_referral, name="partner_referral"),
 ]

@@ -50,6 +50,7 @@ from tests.factories import (
     AvailabilityWindowFactory,
     ResidentFactory,
     WalkFactory,
+    ward,
 )
 from tests.helpers import body_of, rolled_back
 from walkandtalk.outbox.models import Notification
@@ -59,6 +60,12 @@ pytestmark = pytest.mark.django_db
 ROLES = ("anonymous", "resident_a", "resident_b", "officer_a", "officer_b", "sergeant")
 # Who must never see A's things (the sergeant sees everything; A and her officer see their own).
 OUTSIDERS = ("anonymous", "resident_b", "officer_b")
+
+
+def peckham():
+    return ward("Peckham")
+
+
 L = "sign-in"  # expected: a redirect (302) to the sign-in page
 ACCOUNT_LOGIN = reverse("account_login")
 
@@ -75,9 +82,16 @@ class Row:
     pk: str | None = None  # which of the scene's objects (all A's) the URL points at
     owner: str | None = None  # who may POST (for the CSRF check); None: nobody / not a form
     data: tuple = ()  # what the POST sends, as (field, value) pairs
+    # other URL arguments, as (name, value) pairs; a value may be a callable, called at test time
+    kwargs: tuple = ()
 
     def __post_init__(self):
         assert len(self.get) == len(ROLES) and len(self.post) == len(ROLES)
+
+    def url_kwargs(self, scene=None) -> dict:
+        """The URL's arguments: A's object (a placeholder 1 without a scene) and the fixed ones."""
+        found = {"pk": getattr(scene, self.pk).pk if scene is not None else 1} if self.pk else {}
+        return found | {name: value() if callable(value) else value for name, value in self.kwargs}
 
 
 # Columns: anonymous, resident A, resident B, officer A, officer B, sergeant. L: sent to sign in.
@@ -90,6 +104,12 @@ MATRIX: dict[str, Row] = {
     "privacy":                     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "accessibility":               Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "healthz":                     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
+    # "You said, we did": public aggregates, the same for everyone, GET only
+    "patrols:you_said_we_did":     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
+    "patrols:you_said_we_did_borough": Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405,
+                                           kwargs=(("borough", "southwark"),)),
+    "patrols:you_said_we_did_ward": Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405,
+                                        kwargs=(("borough", "southwark"), ("ward", lambda: peckham().pk))),
     # a resident's own profile and data: no id in the URL, so B only ever gets her own
     "participants:profile_create": Row(get=(L, 302, 302, 403, 403, 403), post=(L, 302, 302, 403, 403, 403),
                                        owner="resident_a"),
@@ -330,8 +350,7 @@ def test_every_url_pattern_has_a_row_or_a_rule():
     patterns = list(all_patterns())
     covered: set[str] = set()
     for name in MATRIX:
-        pk = {"pk": 1} if MATRIX[name].pk else {}
-        covered.add(resolve(reverse(name, kwargs=pk)).route)
+        covered.add(resolve(reverse(name, kwargs=MATRIX[name].url_kwargs())).route)
     for path in [*admin_paths().values(), *account_paths().values()]:
         covered.add(resolve(path).route)
 
@@ -357,7 +376,7 @@ def test_every_url_pattern_has_a_row_or_a_rule():
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_access_matrix(name, scene):
     row = MATRIX[name]
-    path = reverse(name, kwargs={"pk": getattr(scene, row.pk).pk} if row.pk else {})
+    path = reverse(name, kwargs=row.url_kwargs(scene))
     wrong = []
     before = scene_state(scene)
     for method, expected_row in (("GET", row.get), ("POST", row.post)):
@@ -543,7 +562,7 @@ CSRF_ROWS = sorted(name for name, row in MATRIX.items() if row.owner)
 def test_a_post_without_the_csrf_token_is_refused(name, scene, resident_a, officer_a):
     row = MATRIX[name]
     user = {"resident_a": resident_a.user, "officer_a": officer_a.user}[row.owner]
-    path = reverse(name, kwargs={"pk": getattr(scene, row.pk).pk} if row.pk else {})
+    path = reverse(name, kwargs=row.url_kwargs(scene))
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     before = scene_state(scene)

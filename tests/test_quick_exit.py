@@ -41,7 +41,7 @@ def html_pages(scene, role: str) -> dict[str, str]:  # noqa: F811
     for name, row in MATRIX.items():
         if row.get[column] != 200 or name in ("healthz", "patrols:walk_invite", "participants:my_data_json"):
             continue
-        pages[name] = reverse(name, kwargs={"pk": getattr(scene, row.pk).pk} if row.pk else {})
+        pages[name] = reverse(name, kwargs=row.url_kwargs(scene))
     return pages
 
 
