@@ -9,5 +9,5 @@ app_name = "open311"
 urlpatterns = [
     path("services.json", open311.services, name="services"),
     path("requests.json", open311.requests_list, name="requests"),
-    path("requests/<str:service_request_id>.json", open311.request_detail, name="request"),
+    path("requests/<str:pk>.json", open311.request_detail, name="request"),
 ]

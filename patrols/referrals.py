@@ -108,7 +108,9 @@ def refer(
         )
     try:
         with transaction.atomic():
-            concern = Concern.objects.select_for_update(of=("self",)).select_related("partner").get(pk=concern.pk)
+            concern = (
+                Concern.objects.select_for_update(of=("self",)).select_related("partner").get(pk=concern.pk)
+            )
             if concern.status not in (Concern.Status.OPEN, Concern.Status.REFERRED):
                 raise ReferralError(
                     f"This concern is {concern.get_status_display().lower()}: reopen it before referring it."

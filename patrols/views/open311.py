@@ -140,12 +140,12 @@ def page_links(request: HttpRequest, query: open311.Query, total: int) -> str:
 
 
 @read_only
-def request_detail(request: HttpRequest, service_request_id: str) -> HttpResponse:
+def request_detail(request: HttpRequest, pk: str) -> HttpResponse:
     """A partner's key: one of its own referrals. Anyone else's, or none, is 404 alike."""
     key = partner_key(request, required=True)
     if isinstance(key, HttpResponse):
         return key
-    referral = None
+    service_request_id, referral = pk, None  # (named pk, as every id in our URLs is)
     if service_request_id.isdecimal() and len(service_request_id) <= 12:
         referral = open311.requests_for(key.partner).filter(pk=int(service_request_id)).first()
     if referral is None:
