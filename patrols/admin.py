@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from . import admin_keys  # noqa: F401  # isort: skip — the API keys admin, a module of its own
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse

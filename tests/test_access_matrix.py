@@ -19,6 +19,7 @@ Each request runs in a savepoint that is rolled back, so every role meets the sa
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
 from participants.models import Pairing, Resident
+from patrols import apikeys, referrals
 from patrols import concerns as concern_service
 from patrols.models import (
     AvailabilityException,
@@ -48,6 +50,7 @@ from patrols.models import (
 from tests.factories import (
     AvailabilityExceptionFactory,
     AvailabilityWindowFactory,
+    PartnerFactory,
     ResidentFactory,
     WalkFactory,
     ward,
@@ -168,6 +171,11 @@ MATRIX: dict[str, Row] = {
                                        pk="window", owner="officer_a"),
     "patrols:exception_delete":    Row(get=(L, 403, 403, 405, 405, 403), post=(L, 403, 403, 302, 404, 403),
                                        pk="exception", owner="officer_a"),
+    # Open311 for partners' systems: a partner's API key, not a session (see test_partner_api_keys);
+    # the categories are public. The id is A's concern's: no signed-in person reads a request.
+    "open311:services":            Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
+    "open311:requests":            Row(get=(401, 401, 401, 401, 401, 401), post=ALL_405),
+    "open311:request":             Row(get=(401, 401, 401, 401, 401, 401), post=ALL_405, pk="concern"),
 }
 # fmt: on
 
@@ -240,6 +248,7 @@ def scene(resident_a, resident_b, officer_a, officer_b, sergeant) -> Scene:
         data={"walk": walk.pk, "version": walk.version},
         idempotency_key="matrix-1",
     )
+    apikeys.issue_key(partner=PartnerFactory(name="Matrix Council"), name="matrix")  # for the admin pages
     users = {
         "resident_a": resident_a.user,
         "resident_b": resident_b.user,
@@ -425,6 +434,7 @@ def admin_objects(request) -> dict[str, str]:
 ADMIN_SITE_PAGES = {
     "admin:index": 200,
     "admin:export_concerns": 200,
+    "admin:export_geojson": 200,
     "admin:monthly_report": 200,
     "admin:app_list": 200,
     "admin:jsi18n": 200,
@@ -610,3 +620,55 @@ def test_account_and_admin_posts_need_the_csrf_token(path, data, scene, sergeant
     client.force_login(sergeant)
     assert client.post(path, data).status_code == 403
     assert not ConcernCategory.objects.filter(name="Forged").exists()
+
+
+# ---------------------------------------------------------------------------------------------------
+# A partner's API key (issue 15, point 9): it reads its own referrals through Open311, and nothing else
+# ---------------------------------------------------------------------------------------------------
+
+# What a partner's key gets from each Open311 URL (GET, POST), holding A's concern's referral or not.
+OPEN311_WITH_KEY = {
+    "open311:services": {"own": (200, 405), "other": (200, 405)},
+    "open311:requests": {"own": (200, 405), "other": (200, 405)},
+    "open311:request": {"own": (200, 405), "other": (404, 405)},
+}
+
+
+def test_partner_api_keys(scene, officer_a):
+    """A partner's key (as a parameter, a header or HTTP Basic) over every URL: on the project's pages it
+    is nobody (the anonymous column); on Open311 it reads its own referral and no other partner's, and
+    never anything about the resident."""
+    own, other = PartnerFactory(name="Keyed Council"), PartnerFactory(name="Other Keyed Council")
+    referral = referrals.refer(concern=scene.concern, partner=own, by=officer_a.user)
+    keys = {
+        "own": apikeys.issue_key(partner=own, name="own")[1],
+        "other": apikeys.issue_key(partner=other, name="o")[1],
+    }
+    wrong = []
+    for name, row in MATRIX.items():
+        pk = referral.pk if name == "open311:request" else getattr(scene, row.pk).pk if row.pk else None
+        path = reverse(name, kwargs={"pk": pk} if pk else {})
+        for holder, key in keys.items():
+            basic = base64.b64encode(f"{key}:".encode()).decode()
+            for how, kwargs in (
+                ("parameter", {"data": {"api_key": key}}),
+                ("header", {"headers": {"X-Api-Key": key}}),
+                ("basic", {"headers": {"Authorization": f"Basic {basic}"}}),
+            ):
+                expected = (
+                    OPEN311_WITH_KEY[name][holder] if name in OPEN311_WITH_KEY else (row.get[0], row.post[0])
+                )
+                for method, want in zip(("GET", "POST"), expected, strict=True):
+                    client = Client()
+                    client.raise_request_exception = False
+                    with rolled_back():
+                        send = client.get if method == "GET" else client.post
+                        response = send(path, **kwargs)
+                    got, body = outcome(response), body_of(response)
+                    if got != want:
+                        wrong.append(
+                            f"{method} {path} with the {holder} key as a {how}: expected {want}, got {got}"
+                        )
+                    if leaked := scene.leaks(body):
+                        wrong.append(f"{method} {path} with the {holder} key: shows A's data {leaked}")
+    assert not wrong, "\n".join(wrong)

@@ -28,10 +28,15 @@ class SergeantAdminSite(admin.AdminSite):
     def get_urls(self):
         from django.urls import path
 
-        from . import dashboard
+        from . import dashboard, geojson_export
 
         extra = [
             path("exports/concerns.csv", self.admin_view(dashboard.concerns_csv), name="export_concerns"),
+            path(
+                "exports/concerns.geojson",
+                self.admin_view(geojson_export.concerns_geojson),
+                name="export_geojson",
+            ),
             path(
                 "reports/monthly/",
                 self.admin_view(

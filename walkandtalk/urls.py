@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("participants.urls")),
     path("", include("patrols.urls")),
+    path("open311/v2/", include("patrols.open311_urls")),
     path("admin/", admin.site.urls),
 ]
 
