@@ -646,8 +646,9 @@ def test_partner_api_keys(scene, officer_a):
     }
     wrong = []
     for name, row in MATRIX.items():
-        pk = referral.pk if name == "open311:request" else getattr(scene, row.pk).pk if row.pk else None
-        path = reverse(name, kwargs={"pk": pk} if pk else {})
+        path = reverse(
+            name, kwargs={"pk": referral.pk} if name == "open311:request" else row.url_kwargs(scene)
+        )
         for holder, key in keys.items():
             basic = base64.b64encode(f"{key}:".encode()).decode()
             for how, kwargs in (
