@@ -142,6 +142,7 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "patrols.Partner"
         django_get_or_create = ("name",)
+        skip_postgeneration_save = True  # the boroughs hook saves what it sets
 
     name = factory.Sequence(lambda n: f"Partner {n} Council")
     kind = "council"
