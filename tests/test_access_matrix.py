@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from participants.models import Pairing, Resident
 from patrols import concerns as concern_service
+from patrols import referrals
 from patrols.models import (
     AvailabilityException,
     AvailabilityWindow,
@@ -48,6 +49,7 @@ from patrols.models import (
 from tests.factories import (
     AvailabilityExceptionFactory,
     AvailabilityWindowFactory,
+    PartnerFactory,
     ResidentFactory,
     WalkFactory,
 )
@@ -83,6 +85,7 @@ class Row:
 # Columns: anonymous, resident A, resident B, officer A, officer B, sergeant. L: sent to sign in.
 # pk: which of A's objects the URL names. owner: who may POST it (the CSRF test posts as her).
 ALL_405 = (405, 405, 405, 405, 405, 405)
+ALL_200 = (200, 200, 200, 200, 200, 200)
 # fmt: off
 MATRIX: dict[str, Row] = {
     # public; signed-in people go on to their own landing page
@@ -133,6 +136,10 @@ MATRIX: dict[str, Row] = {
                                        pk="done", owner="officer_a"),
     "patrols:concern_detail":      Row(get=(L, 403, 403, 200, 404, 200), post=(L, 403, 403, 200, 404, 200),
                                        pk="concern", owner="officer_a"),
+    "patrols:concern_refer":       Row(get=(L, 403, 403, 405, 405, 405), post=(L, 403, 403, 200, 404, 200),
+                                       pk="concern", owner="officer_a"),
+    # a partner's link (no account): whoever holds it sees that referral, what and where, never who
+    "patrols:partner_referral":    Row(get=ALL_200, post=ALL_200, pk="token"),
     "patrols:concern_pin":         Row(get=(L, 403, 403, 200, 404, 200), post=(L, 403, 403, 302, 404, 302),
                                        pk="concern", owner="officer_a",
                                        data=(("latitude", "51.4700"), ("longitude", "-0.0700"))),
@@ -165,6 +172,7 @@ class Scene:
     concern: Any
     window: Any
     exception: Any
+    token: str  # officer A's concern's partner link
     markers: list[str] = field(default_factory=list)
     walk_codes: list[str] = field(default_factory=list)
 
@@ -205,6 +213,8 @@ def scene(resident_a, resident_b, officer_a, officer_b, sergeant) -> Scene:
         referred_to="MASH", reference="REF-A",
     )  # fmt: skip
     SafetyRating.objects.create(walk=done, rating=4, comment="Cobaltmere felt safer")
+    partner = PartnerFactory(name="Lambeth Council", contact_emails=["referrals@lambeth.example.org"])
+    referral = referrals.refer(concern=concern, partner=partner, by=officer_a.user)
     window = AvailabilityWindowFactory(officer=officer_a)
     exception = AvailabilityExceptionFactory(
         officer=officer_a, kind=AvailabilityException.Kind.UNAVAILABLE,
@@ -237,12 +247,22 @@ def scene(resident_a, resident_b, officer_a, officer_b, sergeant) -> Scene:
     )  # fmt: skip
     return Scene(
         clients=clients, walk=walk, done=done, concern=concern, window=window, exception=exception,
+        token=referrals.link_token(referral),
         markers=[
             "Zephyrine", "Heliotrope", "Quarterlight", "Lanternwick", "Quillfeather", "Nightjar",
             "Marrowfield", "Tamberlane", "Sapphirewing", "Obsidianveil", "Cobaltmere", resident_a.user.email,
         ],
         walk_codes=[walk.walk_code, done.walk_code],
     )  # fmt: skip
+
+
+def path_of(name: str, row: Row, scene: Scene | None = None) -> str:
+    """The row's URL: with A's object's id, or (a partner's link) the token of A's concern's referral."""
+    if row.pk == "token":
+        return reverse(name, kwargs={"token": scene.token if scene else "token"})
+    if row.pk:
+        return reverse(name, kwargs={"pk": getattr(scene, row.pk).pk if scene else 1})
+    return reverse(name)
 
 
 def outcome(response) -> int | str:
@@ -330,8 +350,7 @@ def test_every_url_pattern_has_a_row_or_a_rule():
     patterns = list(all_patterns())
     covered: set[str] = set()
     for name in MATRIX:
-        pk = {"pk": 1} if MATRIX[name].pk else {}
-        covered.add(resolve(reverse(name, kwargs=pk)).route)
+        covered.add(resolve(path_of(name, MATRIX[name])).route)
     for path in [*admin_paths().values(), *account_paths().values()]:
         covered.add(resolve(path).route)
 
@@ -357,7 +376,7 @@ def test_every_url_pattern_has_a_row_or_a_rule():
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_access_matrix(name, scene):
     row = MATRIX[name]
-    path = reverse(name, kwargs={"pk": getattr(scene, row.pk).pk} if row.pk else {})
+    path = path_of(name, row, scene)
     wrong = []
     before = scene_state(scene)
     for method, expected_row in (("GET", row.get), ("POST", row.post)):
@@ -543,7 +562,7 @@ CSRF_ROWS = sorted(name for name, row in MATRIX.items() if row.owner)
 def test_a_post_without_the_csrf_token_is_refused(name, scene, resident_a, officer_a):
     row = MATRIX[name]
     user = {"resident_a": resident_a.user, "officer_a": officer_a.user}[row.owner]
-    path = reverse(name, kwargs={"pk": getattr(scene, row.pk).pk} if row.pk else {})
+    path = path_of(name, row, scene)
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     before = scene_state(scene)

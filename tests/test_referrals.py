@@ -703,3 +703,12 @@ def test_a_date_in_the_far_past_is_refused_on_the_form(client, referral):
         client, referral, kind=Answer.TARGET_DATE, target_date=date(1900, 1, 1).isoformat()
     )
     assert response.status_code == 200 and "Choose a target date between" in response.content.decode()
+
+
+def test_the_partner_page_refuses_a_post_without_the_csrf_token(referral):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    assert client.post(page(referral), {"kind": Answer.ACKNOWLEDGE}).status_code == 403
+    referral.refresh_from_db()
+    assert referral.acknowledged_at is None
