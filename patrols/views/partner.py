@@ -40,6 +40,8 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def partner_referral(request: HttpRequest, token: str) -> HttpResponse:
+    """Whoever holds a valid link for this referral (no account): its concern as a partner may see it,
+    and while it is with them one form to answer. Each use renews the link and is audited."""
     try:
         referral = referrals.open_link(token, request=request, answering=request.method == "POST")
     except referrals.LinkRefused as refused:
