@@ -123,9 +123,12 @@ def add_update(
     note: str,
     new_status: str = "",
     closed_reason: str = "",
+    share_with_partner: bool = False,
     now: datetime | None = None,
 ) -> ConcernUpdate:
-    """A dated follow-up, optionally changing the status (open → referred → resolved, or closed)."""
+    """A dated follow-up, optionally changing the status (open → referred → resolved, or closed).
+    Shared with the partner (`share_with_partner`), the note is theirs to read on their page and is
+    emailed to them with their link; unshared, it stays with the police (it may speak of her)."""
     now = now or timezone.now()
     check_follows_up(concern, by)
     note = note.strip()
@@ -136,6 +139,12 @@ def add_update(
             Concern.objects.select_for_update().select_related("walk__resident__user").get(pk=concern.pk)
         )
         old_status = concern.status
+        # Taken before any closing below ends it: the partner is told of the note that closes it too.
+        referral = None
+        if share_with_partner:
+            referral = concern.referrals.current().select_related("partner").first()
+            if referral is None:
+                raise ConcernError("This concern is not with a partner, so there is nobody to share it with.")
         if new_status and new_status != old_status:
             if not concern.can_become(new_status):
                 raise ConcernError(
@@ -160,9 +169,13 @@ def add_update(
             note=note,
             old_status=old_status if new_status else "",
             new_status=new_status,
+            referral=referral,
+            shared_with_partner=referral is not None,
         )
         if new_status == Concern.Status.RESOLVED:
             notifications.concern_resolved(concern, now=now)
+        if referral is not None:
+            notifications.partner_note(update, referral=referral)
     return update
 
 

@@ -17,8 +17,11 @@ from .models import (
     ConcernCategory,
     ConcernUpdate,
     Disclosure,
+    Partner,
+    Referral,
     Walk,
 )
+from .referrals import Answer
 
 # Greater London's bounding box: a pin outside it is a mis-tap, not a meeting point.
 LONDON_BOUNDS = {
@@ -311,6 +314,20 @@ class ConcernUpdateForm(StatedLimitsMixin, forms.Form):
         label="Reason for closing without a fix", max_length=limit(Concern, "closed_reason"), required=False,
         help_text="Only when closing.",
     )  # fmt: skip
+    share_with_partner = forms.BooleanField(required=False)
+
+    def __init__(self, *args, partner: Partner | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only a concern that is with a partner can share a note with one; the label names them.
+        if partner is None:
+            del self.fields["share_with_partner"]
+        else:
+            field = self.fields["share_with_partner"]
+            field.label = f"Share this note with {partner}"
+            field.help_text = (
+                f"{partner} is emailed the note with their link. Leave it unticked for notes that speak "
+                "of the resident: partners never see who she is."
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -359,4 +376,87 @@ class ConcernFilterForm(forms.Form):
         choices=[("", "All statuses"), *Concern.Status.choices],
         required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+
+# A partner's answer: the longest text any of its fields may hold (the update's note holds them all).
+PARTNER_NOTE_LIMIT = 1000
+PARTNER_REASON_LIMIT = 500
+PARTNER_SUGGESTED_LIMIT = 200
+
+
+class PartnerAnswerForm(StatedLimitsMixin, forms.Form):
+    """The partner's one form (templates/patrols/partner_referral.html): an answer and what it needs.
+    The rules (a target date not in the past, a reason for won't fix) are the service's; this form
+    only keeps the input sane: known answers, real dates, bounded text."""
+
+    kind = forms.ChoiceField(
+        label="Your answer",
+        choices=Answer.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose an answer.", "invalid_choice": "Choose one of the answers."},
+    )
+    target_date = BoundedDateField(
+        label="Target date (for “We aim to fix it by a date”)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        noun="target date",
+        error_messages={"invalid": "Enter a real date, for example 27 3 2027."},
+    )
+    reason = forms.CharField(
+        label="Why you won’t fix it (for “We won’t fix it”)",
+        required=False,
+        max_length=PARTNER_REASON_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    suggested = forms.CharField(
+        label="Who should have it instead (for “Not ours”, optional)",
+        required=False,
+        max_length=PARTNER_SUGGESTED_LIMIT,
+        help_text="E.g. “Network Rail” or “the housing association that owns the estate”.",
+    )
+    note = forms.CharField(
+        label="Note or question (optional, needed for a question or a note)",
+        required=False,
+        max_length=PARTNER_NOTE_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The officer and the sergeant read it; the resident sees your answer in plain words.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        # Each error on the field it is about (the service says the same, but only on the form's top).
+        needs = {
+            Answer.TARGET_DATE: ("target_date", "Give the date you aim to fix it by."),
+            Answer.WONT_FIX: ("reason", "Say why you won’t fix it: the officer and the resident read it."),
+            Answer.QUESTION: ("note", "Write your question."),
+            Answer.NOTE: ("note", "Write your note."),
+        }
+        if kind in needs:
+            name, message = needs[kind]
+            value = cleaned.get(name)
+            if not (value.strip() if isinstance(value, str) else value) and not self.has_error(name):
+                self.add_error(name, message)
+        return cleaned
+
+
+class ReferForm(StatedLimitsMixin, forms.Form):
+    """The officer (or the sergeant) refers a concern to a partner, or re-routes it to another."""
+
+    partner = forms.ModelChoiceField(
+        # Only partners that take referrals and have somebody to receive them.
+        queryset=Partner.objects.filter(is_active=True, contact_emails__len__gt=0),
+        label="Partner",
+        empty_label="Choose…",
+        error_messages={
+            "required": "Choose the partner to refer it to.",
+            "invalid_choice": "Choose one of the partners listed.",
+        },
+    )
+    team = forms.CharField(
+        label="Team (optional)",
+        required=False,
+        max_length=limit(Referral, "team"),
+        help_text="Which part of the partner, e.g. “street lighting”.",
     )

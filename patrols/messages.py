@@ -379,6 +379,31 @@ class PartnerReopened(ToPartner):
 
 
 @register
+class PartnerNote(ToPartner):
+    """A note the police shared with the partner (the officer ticked "Share this note with …")."""
+
+    slug = "partner_note"
+    title = "A note shared with a partner"
+
+    def load(self) -> None:
+        super().load()
+        self.update = ConcernUpdate.objects.filter(
+            pk=self.data.get("update"), shared_with_partner=True
+        ).first()
+        if self.update is None:
+            raise Gone("The note no longer exists.")
+
+    def why_not(self, *, now: datetime) -> str:
+        # Sent even when the note ends the referral ("closed: thank you"): the page then says so.
+        if not self.referral.partner.contact_emails:
+            return "The partner has no contact email."
+        return ""
+
+    def context(self) -> dict:
+        return {**super().context(), "update": self.update, "shared_note": self.update.note}
+
+
+@register
 class PartnerAnswered(AboutConcern):
     """To the officer who logged it (and, for "not ours" and "won't fix", the sergeants): a partner
     answered in a way that needs her."""
@@ -406,9 +431,12 @@ class PartnerAnswered(AboutConcern):
             raise Gone("The answer no longer exists.")
 
     def context(self) -> dict:
+        from .referrals import ANSWER_HEADINGS
+
         return {
             **super().context(),
             "update": self.update,
             "partner": self.update.referral.partner if self.update.referral else None,
             "answer": self.update.answer,
+            "answer_heading": ANSWER_HEADINGS.get(self.update.answer, self.update.answer),
         }

@@ -175,6 +175,13 @@ def referral_reopened(referral, *, now: datetime) -> None:
     outbox.record(messages.PartnerReopened.build_for(referral, once=f"{now:%Y%m%d%H%M%S}"), replace=False)
 
 
+def partner_note(update, *, referral) -> None:
+    """A police note the officer chose to share: emailed to the partner's contacts, with the link."""
+    row = messages.PartnerNote.build_for(referral, once=f"u{update.pk}")
+    row.data["update"] = update.pk
+    outbox.record(row, replace=False)
+
+
 # Answers the officer is emailed about; the others she sees on the concern's page.
 TELL_OFFICER = ("fixed", "partly_fixed", "not_ours", "wont_fix", "question")
 

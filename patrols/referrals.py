@@ -39,6 +39,8 @@ from .models import LONDON, Concern, ConcernUpdate, Partner, Referral, RoutingRu
 LINK_SALT = "patrols.referral-link"
 LINK_LIFETIME = timedelta(days=90)
 WORKING_DAYS_TO_ACKNOWLEDGE = 5
+# An answer becomes one update, whose note has a limit; room is left for "<Partner> fixed it. Reason: ".
+ANSWER_TEXT_LIMIT = ConcernUpdate._meta.get_field("note").max_length - 300
 
 
 class ReferralError(ConcernError):
@@ -81,7 +83,7 @@ def suggest(concern: Concern) -> RoutingRule | None:
         for rule in RoutingRule.objects.filter(partner__is_active=True)
         .filter(Q(category_id=concern.category_id) | Q(category__isnull=True))
         .filter(Q(borough_id=borough_id) | Q(borough__isnull=True))
-        .select_related("partner")
+        .select_related("partner", "category", "borough")
     }
     for key in ((concern.category_id, borough_id), (concern.category_id, None), (None, borough_id)):
         if key in rules:
@@ -108,6 +110,8 @@ def refer(
         )
     try:
         with transaction.atomic():
+            # Only the concern's row is locked: its partner is a nullable (outer) join, which PostgreSQL
+            # cannot lock, and the partner row needs no lock.
             concern = Concern.objects.select_for_update().get(pk=concern.pk)
             if concern.status not in (Concern.Status.OPEN, Concern.Status.REFERRED):
                 raise ReferralError(
@@ -277,6 +281,18 @@ PLAIN = {
     Answer.NOTE: "added a note",
 }
 
+# Its heading in the officer's history: "Lambeth Council: fixed".
+ANSWER_HEADINGS = {
+    Answer.ACKNOWLEDGE: "acknowledged",
+    Answer.TARGET_DATE: "target date",
+    Answer.FIXED: "fixed",
+    Answer.PARTLY_FIXED: "partly fixed",
+    Answer.NOT_OURS: "not ours",
+    Answer.WONT_FIX: "won’t fix",
+    Answer.QUESTION: "question",
+    Answer.NOTE: "note",
+}
+
 
 def answer(
     *,
@@ -295,6 +311,12 @@ def answer(
     note, reason, suggested = note.strip(), reason.strip(), suggested.strip()
     if kind not in Answer.labels:
         raise ReferralError("Choose an answer.")
+    if len(note) + len(reason) + len(suggested) > ANSWER_TEXT_LIMIT:
+        # The answer becomes one update's note: refused whole, never cut.
+        raise ReferralError(
+            f"Your answer is too long: please keep the note, reason and suggestion to {ANSWER_TEXT_LIMIT:,} "
+            "characters together."
+        )
     today = timezone.localtime(now, LONDON).date()
     if kind == Answer.TARGET_DATE:
         if target_date is None:

@@ -30,6 +30,7 @@ urlpatterns = [
     path("concerns/area/", concerns.area_concerns, name="area_concerns"),
     path("concerns/<int:pk>/", concerns.concern_detail, name="concern_detail"),
     path("concerns/<int:pk>/pin/", concerns.concern_pin, name="concern_pin"),
+    path("concerns/<int:pk>/refer/", concerns.concern_refer, name="concern_refer"),  # POST only
     path("schedule/", officer.schedule, name="schedule"),
     path("availability/", officer.availability_page, name="availability"),
     path("availability/windows/<int:pk>/delete/", officer.window_delete, name="window_delete"),

@@ -93,13 +93,17 @@ class Row:
 
     def url_kwargs(self, scene=None) -> dict:
         """The URL's arguments: A's object (a placeholder 1 without a scene) and the fixed ones."""
-        found = {"pk": getattr(scene, self.pk).pk if scene is not None else 1} if self.pk else {}
+        if self.pk == "token":  # a partner's link: the token of A's concern's referral
+            found = {"token": scene.token if scene is not None else "token"}
+        else:
+            found = {"pk": getattr(scene, self.pk).pk if scene is not None else 1} if self.pk else {}
         return found | {name: value() if callable(value) else value for name, value in self.kwargs}
 
 
 # Columns: anonymous, resident A, resident B, officer A, officer B, sergeant. L: sent to sign in.
 # pk: which of A's objects the URL names. owner: who may POST it (the CSRF test posts as her).
 ALL_405 = (405, 405, 405, 405, 405, 405)
+ALL_200 = (200, 200, 200, 200, 200, 200)
 # fmt: off
 MATRIX: dict[str, Row] = {
     # public; signed-in people go on to their own landing page
@@ -156,6 +160,10 @@ MATRIX: dict[str, Row] = {
                                        pk="done", owner="officer_a"),
     "patrols:concern_detail":      Row(get=(L, 403, 403, 200, 404, 200), post=(L, 403, 403, 200, 404, 200),
                                        pk="concern", owner="officer_a"),
+    "patrols:concern_refer":       Row(get=(L, 403, 403, 405, 405, 405), post=(L, 403, 403, 200, 404, 200),
+                                       pk="concern", owner="officer_a"),
+    # a partner's link (no account): whoever holds it sees that referral, what and where, never who
+    "patrols:partner_referral":    Row(get=ALL_200, post=ALL_200, pk="token"),
     "patrols:concern_pin":         Row(get=(L, 403, 403, 200, 404, 200), post=(L, 403, 403, 302, 404, 302),
                                        pk="concern", owner="officer_a",
                                        data=(("latitude", "51.4700"), ("longitude", "-0.0700"))),
@@ -193,6 +201,7 @@ class Scene:
     concern: Any
     window: Any
     exception: Any
+    token: str  # officer A's concern's partner link
     markers: list[str] = field(default_factory=list)
     walk_codes: list[str] = field(default_factory=list)
 
@@ -233,6 +242,8 @@ def scene(resident_a, resident_b, officer_a, officer_b, sergeant) -> Scene:
         referred_to="MASH", reference="REF-A",
     )  # fmt: skip
     SafetyRating.objects.create(walk=done, rating=4, comment="Cobaltmere felt safer")
+    partner = PartnerFactory(name="Lambeth Council", contact_emails=["referrals@lambeth.example.org"])
+    referral = referrals.refer(concern=concern, partner=partner, by=officer_a.user)
     window = AvailabilityWindowFactory(officer=officer_a)
     exception = AvailabilityExceptionFactory(
         officer=officer_a, kind=AvailabilityException.Kind.UNAVAILABLE,
@@ -266,12 +277,18 @@ def scene(resident_a, resident_b, officer_a, officer_b, sergeant) -> Scene:
     )  # fmt: skip
     return Scene(
         clients=clients, walk=walk, done=done, concern=concern, window=window, exception=exception,
+        token=referrals.link_token(referral),
         markers=[
             "Zephyrine", "Heliotrope", "Quarterlight", "Lanternwick", "Quillfeather", "Nightjar",
             "Marrowfield", "Tamberlane", "Sapphirewing", "Obsidianveil", "Cobaltmere", resident_a.user.email,
         ],
         walk_codes=[walk.walk_code, done.walk_code],
     )  # fmt: skip
+
+
+def path_of(name: str, row: Row, scene: Scene | None = None) -> str:
+    """The row's URL: with A's object's id, the fixed arguments, or (a partner's link) the token."""
+    return reverse(name, kwargs=row.url_kwargs(scene))
 
 
 def outcome(response) -> int | str:

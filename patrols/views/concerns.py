@@ -11,15 +11,24 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from participants.access import officer_of, role_required
 from participants.roles import OFFICER, SERGEANT, role_of
 
 from .. import concerns as concern_service
+from .. import referrals
 from ..access import concern_for, walk_for
-from ..forms import ConcernFilterForm, ConcernForm, ConcernPinForm, ConcernUpdateForm, DisclosureForm
-from ..models import Concern
+from ..forms import (
+    ConcernFilterForm,
+    ConcernForm,
+    ConcernPinForm,
+    ConcernUpdateForm,
+    DisclosureForm,
+    ReferForm,
+)
+from ..models import LONDON, Concern, Referral, RoutingRule
 from ..stats import without_pin
 
 STAFF = (OFFICER, SERGEANT)
@@ -69,21 +78,106 @@ def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*STAFF)
 @require_http_methods(["GET", "POST"])
 def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A concern and its follow-ups: the officer who logged it (or the sergeant) adds updates here."""
+    """A concern and its follow-ups: the officer who logged it (or the sergeant) adds updates here,
+    refers it to a partner or re-routes it (the form posts to concern_refer). Others get 404."""
     concern = concern_for(request, pk)
-    form = ConcernUpdateForm(request.POST or None)
+    current = concern.referrals.current().select_related("partner").first()
+    form = ConcernUpdateForm(request.POST or None, partner=current.partner if current else None)
     if request.method == "POST" and form.is_valid():
         try:
             concern_service.add_update(concern=concern, by=request.user, **form.cleaned_data)
         except concern_service.ConcernError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Update added.")
+            shared = form.cleaned_data.get("share_with_partner")
+            messages.success(
+                request, f"Update added and sent to {current.partner}." if shared else "Update added."
+            )
             return redirect("patrols:concern_detail", pk=concern.pk)
-    updates = concern.updates.select_related("by")
-    return render(
-        request, "patrols/concern_detail.html", {"concern": concern, "updates": updates, "form": form}
+    return _detail_page(request, concern, form=form, current=current)
+
+
+@role_required(*STAFF)
+@require_POST
+def concern_refer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Refer a concern to a partner, or re-route it to another: the officer who logged it, or the
+    sergeant (others get 404). The partner's contacts are emailed a link to answer it."""
+    concern = concern_for(request, pk)
+    refer_form = ReferForm(request.POST)
+    if refer_form.is_valid():
+        partner = refer_form.cleaned_data["partner"]
+        try:
+            referral = referrals.refer(
+                concern=concern, partner=partner, by=request.user, team=refer_form.cleaned_data["team"]
+            )
+        except concern_service.ConcernError as error:
+            refer_form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, f"Referred to {referral.partner}. Their contacts are emailed a link to answer it."
+            )
+            return redirect("patrols:concern_detail", pk=concern.pk)
+    return _detail_page(request, concern, refer_form=refer_form)
+
+
+def suggestion_text(rule: RoutingRule) -> str:
+    """ "Lambeth Council — street lighting (badly lit in Lambeth)": who, and which rule said so."""
+    what = rule.category.name.lower() if rule.category_id else "anything"
+    where = f"in {rule.borough.name}" if rule.borough_id else "anywhere"
+    team = f" — {rule.team}" if rule.team else ""
+    return f"{rule.partner}{team} ({what} {where})"
+
+
+def _detail_page(
+    request: HttpRequest,
+    concern: Concern,
+    *,
+    form: ConcernUpdateForm | None = None,
+    refer_form: ReferForm | None = None,
+    current: Referral | None = None,
+) -> HttpResponse:
+    history = list(
+        concern.referrals.select_related("partner", "referred_by__officer").order_by("-referred_at", "-pk")
     )
+    for referral in history:
+        by = referral.referred_by
+        officer = getattr(by, "officer", None) if by is not None else None
+        referral.by_label = officer.display_name if officer is not None else ("the sergeant" if by else "")
+    current = current or next((referral for referral in history if referral.is_current), None)
+    if form is None:
+        form = ConcernUpdateForm(partner=current.partner if current else None)
+    can_refer = concern.status in (Concern.Status.OPEN, Concern.Status.REFERRED)
+    rule = referrals.suggest(concern) if can_refer else None
+    if refer_form is None and can_refer:
+        initial = {}
+        if rule is not None and (current is None or current.partner_id != rule.partner_id):
+            initial = {"partner": rule.partner_id, "team": rule.team}
+        refer_form = ReferForm(initial=initial)
+    updates = list(concern.updates.select_related("by", "referral__partner"))
+    for update in updates:
+        # A partner's answer reads as theirs: "Lambeth Council: fixed".
+        update.heading = (
+            f"{update.referral.partner}: {referrals.ANSWER_HEADINGS.get(update.answer, update.answer)}"
+            if update.answer and update.referral_id
+            else ""
+        )
+    today = timezone.localdate(timezone.now(), LONDON)
+    context = {
+        "concern": concern,
+        "updates": updates,
+        "form": form,
+        "refer_form": refer_form,
+        "suggestion": suggestion_text(rule) if rule is not None else "",
+        "current": current,
+        "referral_history": history,
+        "overdue": bool(
+            current
+            and current.target_date
+            and current.state != Referral.State.FIXED
+            and current.target_date < today
+        ),
+    }
+    return render(request, "patrols/concern_detail.html", context)
 
 
 @role_required(*STAFF)
