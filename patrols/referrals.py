@@ -108,7 +108,10 @@ def refer(
         )
     try:
         with transaction.atomic():
-            concern = Concern.objects.select_for_update().select_related("partner").get(pk=concern.pk)
+            # Lock the concern's row only: its partner may be empty (an outer join PostgreSQL cannot lock).
+            concern = (
+                Concern.objects.select_for_update(of=("self",)).select_related("partner").get(pk=concern.pk)
+            )
             if concern.status not in (Concern.Status.OPEN, Concern.Status.REFERRED):
                 raise ReferralError(
                     f"This concern is {concern.get_status_display().lower()}: reopen it before referring it."
