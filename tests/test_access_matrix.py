@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from participants.models import Pairing, Resident
 from patrols import concerns as concern_service
+from patrols import referrals as referral_service
 from patrols.models import (
     AvailabilityException,
     AvailabilityWindow,
@@ -48,7 +49,9 @@ from patrols.models import (
 from tests.factories import (
     AvailabilityExceptionFactory,
     AvailabilityWindowFactory,
+    PartnerFactory,
     ResidentFactory,
+    RoutingRuleFactory,
     WalkFactory,
 )
 from tests.helpers import body_of, rolled_back
@@ -204,6 +207,10 @@ def scene(resident_a, resident_b, officer_a, officer_b, sergeant) -> Scene:
         walk=done, by=officer_a.user, what_was_said="Obsidianveil disclosure", referral_made="MASH",
         referred_to="MASH", reference="REF-A",
     )  # fmt: skip
+    # A partner with a routing rule, and the concern referred to it, so the partner admin has rows.
+    council = PartnerFactory(name="Matrix Council")
+    RoutingRuleFactory(partner=council, category=concern.category, borough=None, team="lighting")
+    referral_service.refer(concern=concern, partner=council, by=officer_a.user)
     SafetyRating.objects.create(walk=done, rating=4, comment="Cobaltmere felt safer")
     window = AvailabilityWindowFactory(officer=officer_a)
     exception = AvailabilityExceptionFactory(
