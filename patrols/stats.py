@@ -28,7 +28,7 @@ from django.utils import timezone
 from participants.models import Borough, Officer, Pairing, Resident, Ward
 from walkandtalk.outbox.models import Notification
 
-from .models import LONDON, Concern, SafetyRating, Walk
+from .models import LONDON, Concern, Referral, SafetyRating, Walk
 
 AGE_BUCKETS = [("0–7 days", 0, 7), ("8–28 days", 8, 28), ("Over 28 days", 29, None)]
 
@@ -304,7 +304,9 @@ def open_actions(scope: Scope, now: datetime | None = None, oldest: int = 15) ->
         buckets[f"age_{index}"] = Count("pk", filter=window)
     by_age = unresolved.aggregate(**buckets)
     by_partner = list(
-        unresolved.values("partner__name").annotate(count=Count("pk")).order_by("-count", "partner__name")
+        unresolved.values("partner_id", "partner__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "partner__name")
     )
     for row in by_partner:
         row["label"] = row["partner__name"] or "Not referred yet"
@@ -373,3 +375,67 @@ def top_places(scope: Scope, limit: int = 10) -> list[dict]:
         .annotate(count=Count("pk"), open=Count("pk", filter=Q(status__in=["open", "referred"])))
         .order_by("-count", "location_text")[:limit]
     )
+
+
+# What the partner figures count, as filters over Referral. They say what the QuerySet methods say
+# (ReferralQuerySet.overdue and unacknowledged_after), as FILTERs in one aggregate rather than a
+# query per partner; tests/test_partner_dashboard.py holds them to the methods.
+def _current() -> Q:
+    return Q(ended_at__isnull=True)
+
+
+def overdue_q(today: date) -> Q:
+    return _current() & ~Q(state=Referral.State.FIXED) & Q(target_date__lt=today)
+
+
+def unacknowledged_q(now: datetime) -> Q:
+    return _current() & Q(state=Referral.State.SENT, ack_due_at__lte=now)
+
+
+# Acknowledged by its due time: five working days after referral, bank holidays skipped (ack_due_at
+# is set by patrols.referrals.working_days_after when the referral is made).
+ACKNOWLEDGED_ON_TIME = Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at"))
+
+
+def partner_figures(scope: Scope, now: datetime | None = None) -> list[dict]:
+    """Per partner: of the referrals made in the period (in the area), how many, how many acknowledged
+    within 5 working days, how many fixed and the median days from referral to fix; and, whenever they
+    were made, how many are overdue and unacknowledged after 5 working days now. One query: one
+    aggregate over referrals grouped by partner, whatever the number of partners."""
+    now = now or timezone.now()
+    today = timezone.localdate(now, LONDON)
+    made = scope.during("referred_at")
+    fixed = made & Q(fixed_at__isnull=False)
+    to_fix = ExpressionWrapper(F("fixed_at") - F("referred_at"), output_field=DurationField())
+    rows = (
+        Referral.objects.filter(scope.area("concern__ward"))
+        # The period's referrals and every current one: the indexes narrow it before the FILTERs.
+        .filter(made | _current())
+        .values("partner_id", "partner__name")
+        .annotate(
+            referred=Count("pk", filter=made),
+            acknowledged=Count("pk", filter=made & ACKNOWLEDGED_ON_TIME),
+            fixed=Count("pk", filter=fixed),
+            median_to_fix=Median(to_fix, filter=fixed, output_field=DurationField()),
+            overdue=Count("pk", filter=overdue_q(today)),
+            unacknowledged=Count("pk", filter=unacknowledged_q(now)),
+        )
+        .filter(Q(referred__gt=0) | Q(overdue__gt=0) | Q(unacknowledged__gt=0))
+        .order_by("partner__name")
+    )
+    return [
+        {
+            "partner_id": row["partner_id"],
+            "name": row["partner__name"],
+            "referred": row["referred"],
+            "acknowledged": row["acknowledged"],
+            "acknowledged_share": round(100 * row["acknowledged"] / row["referred"])
+            if row["referred"]
+            else None,
+            "fixed": row["fixed"],
+            "median_days_to_fix": _days(row["median_to_fix"]),
+            "overdue": row["overdue"],
+            "unacknowledged": row["unacknowledged"],
+        }
+        for row in rows
+    ]

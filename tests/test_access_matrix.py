@@ -37,6 +37,7 @@ from django.utils import timezone
 from participants.models import Pairing, Resident
 from patrols import apikeys, referrals
 from patrols import concerns as concern_service
+from patrols import referrals as referral_service
 from patrols.models import (
     AvailabilityException,
     AvailabilityWindow,
@@ -52,6 +53,7 @@ from tests.factories import (
     AvailabilityWindowFactory,
     PartnerFactory,
     ResidentFactory,
+    RoutingRuleFactory,
     WalkFactory,
     ward,
 )
@@ -241,6 +243,10 @@ def scene(resident_a, resident_b, officer_a, officer_b, sergeant) -> Scene:
         walk=done, by=officer_a.user, what_was_said="Obsidianveil disclosure", referral_made="MASH",
         referred_to="MASH", reference="REF-A",
     )  # fmt: skip
+    # A partner with a routing rule, and the concern referred to it, so the partner admin has rows.
+    council = PartnerFactory(name="Matrix Council")
+    RoutingRuleFactory(partner=council, category=concern.category, borough=None, team="lighting")
+    referral_service.refer(concern=concern, partner=council, by=officer_a.user)
     SafetyRating.objects.create(walk=done, rating=4, comment="Cobaltmere felt safer")
     partner = PartnerFactory(name="Lambeth Council", contact_emails=["referrals@lambeth.example.org"])
     referral = referrals.refer(concern=concern, partner=partner, by=officer_a.user)

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from participants.models import Borough, Officer, Pairing, Resident, User, Ward
 from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
+from patrols import stats
 from patrols.management.commands.seed_scale import BOROUGHS, DOMAIN, SCALES
-from patrols.models import Concern, SafetyRating, Walk
+from patrols.models import Concern, Referral, SafetyRating, Walk
 from patrols.slots import bookable_slots
 from walkandtalk.outbox.models import Notification
 
@@ -90,6 +91,20 @@ def test_concerns_ratings_and_messages(seeded):
         lat, lng = BOROUGHS[concern.ward.borough.name]
         assert abs(float(concern.latitude) - lat) <= 0.025 and abs(float(concern.longitude) - lng) <= 0.035
     assert not Concern.objects.filter(status="resolved", resolved_at__isnull=True).exists()
+    # Partners are organisations (each borough's council and the others), a referral per referred or
+    # resolved concern, in step with it.
+    referred = Concern.objects.filter(status__in=["referred", "resolved"])
+    assert not referred.filter(partner__isnull=True).exists()
+    assert not Concern.objects.filter(status__in=["open", "closed"], partner__isnull=False).exists()
+    assert Referral.objects.count() == referred.count() > 0
+    assert not Referral.objects.exclude(partner=F("concern__partner")).exists()
+    assert not Referral.objects.filter(state="fixed").exclude(concern__status="resolved").exists()
+    assert not Referral.objects.filter(state="fixed", fixed_at__isnull=True).exists()
+    councils = Concern.objects.filter(partner__kind="council").exclude(partner__boroughs=F("ward__borough"))
+    assert not councils.exists()
+    assert Referral.objects.overdue(timezone.localdate()).exists()
+    assert Referral.objects.unacknowledged_after(timezone.now()).exists()
+    assert stats.partner_figures(stats.Scope.default())
     assert not SafetyRating.objects.exclude(walk__status="completed").exists()
     assert not SafetyRating.objects.exclude(resident=F("walk__resident")).exists()
     assert (

@@ -5,10 +5,12 @@ Sergeants only: every view here is wrapped by the admin site's ``admin_view`` (s
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from participants.audit import record_event
@@ -118,12 +120,40 @@ def dashboard(request: HttpRequest, extra_context: dict) -> TemplateResponse:
         "points": stats.map_points(scope),
         "unpinned": stats.unpinned(scope),
         "actions": stats.open_actions(scope),
+        "partners": partner_rows(scope, stats.partner_figures(scope)),
         "workload": stats.officer_workload(scope),
         "waiting": stats.waiting_list(scope),
         "failed_messages": stats.failed_messages(),
         "statuses": Concern.Status.choices,
     }
     return TemplateResponse(request, "admin/dashboard.html", context)
+
+
+def partner_rows(scope: stats.Scope, figures: list[dict]) -> list[dict]:
+    """Each partner's figures with a link from every figure to the referrals it counts (the Referral
+    list, filtered to them), so the sergeant can open any of them."""
+    area: dict[str, int] = {}
+    if scope.ward is not None:
+        area["concern__ward__id__exact"] = scope.ward.pk
+    elif scope.borough is not None:
+        area["concern__ward__borough__id__exact"] = scope.borough.pk
+    period = {"referred_at__gte": scope.start.isoformat(), "referred_at__lt": scope.end.isoformat()}
+    changelist = reverse("admin:patrols_referral_changelist")
+
+    def link(partner_id: int, *, during: bool, **figure) -> str:
+        params = {"partner__id__exact": partner_id, **area, **(period if during else {}), **figure}
+        return f"{changelist}?{urlencode(params)}"
+
+    for row in figures:
+        pk = row["partner_id"]
+        row["links"] = {
+            "referred": link(pk, during=True),
+            "acknowledged": link(pk, during=True, acknowledged="on_time"),
+            "fixed": link(pk, during=True, fixed="yes"),
+            "overdue": link(pk, during=False, overdue="yes"),
+            "unacknowledged": link(pk, during=False, acknowledged="waiting"),
+        }
+    return figures
 
 
 def scoped_concerns(scope: stats.Scope):

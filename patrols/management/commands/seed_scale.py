@@ -38,7 +38,7 @@ from django.utils.text import slugify
 
 from participants.models import Borough, User, Ward
 from participants.roles import OFFICERS, RESIDENTS, SERGEANTS
-from patrols.models import LONDON, ConcernCategory
+from patrols.models import LONDON, ConcernCategory, Partner
 from walkandtalk.outbox.kinds import get as get_kind
 
 MARKER = "seed_scale_marker"
@@ -129,7 +129,14 @@ ACTIONS = [
     "Report the lights to the council.", "Ask TfL about the bus shelter.", "Patrol here on Fridays.",
     "Raise at the ward panel.", "", "",
 ]  # fmt: skip
+# Who a concern is referred to: its borough's council, or one of these (Partner rows, by name and kind).
 PARTNERS = ["council", "tfl", "housing", "business", "police"]
+OTHER_PARTNERS = {
+    "tfl": ("Transport for London", "transport"),
+    "housing": ("Bench Housing Association", "housing"),
+    "business": ("Bench Business Improvement District", "business"),
+    "police": ("Bench Neighbourhood Policing Team", "other"),
+}
 
 
 def progress(message: str) -> None:
@@ -583,6 +590,73 @@ class Seeder:
             "walks",
         )
 
+    def partners(self) -> None:
+        """Each borough's council and the other partners, made once (kept by name across runs), with
+        bulk_create: a handful of rows, so no COPY."""
+        wanted = {f"{b.name} Council": ("council", b) for b in self.boroughs}
+        wanted |= {name: (kind, None) for name, kind in OTHER_PARTNERS.values()}
+        Partner.objects.bulk_create(
+            [
+                Partner(
+                    name=name,
+                    kind=kind,
+                    contact_emails=[f"referrals@{slugify(name)}.{DOMAIN}"],
+                )
+                for name, (kind, _) in wanted.items()
+            ],
+            ignore_conflicts=True,
+        )
+        ids = dict(Partner.objects.filter(name__in=wanted).values_list("name", "pk"))
+        Partner.boroughs.through.objects.bulk_create(
+            [
+                Partner.boroughs.through(partner_id=ids[name], borough_id=borough.pk)
+                for name, (_, borough) in wanted.items()
+                if borough is not None
+            ],
+            ignore_conflicts=True,
+        )
+        self.councils = [ids[f"{b.name} Council"] for b in self.boroughs]
+        self.partner_ids = {choice: ids[name] for choice, (name, _) in OTHER_PARTNERS.items()}
+
+    def partner_of(self, choice: str, borough: int) -> str:
+        if not choice:
+            return r"\N"
+        return str(self.councils[borough] if choice == "council" else self.partner_ids[choice])
+
+    def write_referrals(self, first_concern: int) -> None:
+        """A referral for each referred or resolved concern, in one INSERT … SELECT over the concerns just
+        written: resolved ones fixed, referred ones sent or acknowledged (some with a target date, some
+        of those past it), acknowledged on time or late. Five working days are taken as seven days here:
+        bench data, not a rule."""
+        self.cursor.execute(
+            """
+            INSERT INTO patrols_referral (concern_id, partner_id, team, referred_by_id, referred_at,
+                ack_due_at, state, acknowledged_at, target_date, fixed_at, ended_at, chased_at,
+                link_version, link_expires_at, link_revoked_at, link_last_used_at)
+            SELECT id, partner_id, '', NULL, referred, referred + interval '7 days',
+                CASE WHEN status = 'resolved' THEN 'fixed'
+                     WHEN id %% 2 = 0 THEN 'acknowledged' ELSE 'sent' END,
+                CASE WHEN status = 'resolved' OR id %% 2 = 0
+                     THEN LEAST(referred + (id %% 10) * interval '1 day', COALESCE(resolved_at, %(now)s)) END,
+                CASE WHEN status = 'referred' AND id %% 2 = 0
+                     THEN (referred + (10 + id %% 60) * interval '1 day')::date END,
+                CASE WHEN status = 'resolved' THEN resolved_at END,
+                NULL,
+                CASE WHEN status = 'referred' AND id %% 2 = 1 AND referred + interval '7 days' < %(now)s
+                     THEN referred + interval '7 days' END,
+                1, referred + interval '90 days', NULL, NULL
+            FROM (
+                SELECT id, partner_id, status, resolved_at,
+                       LEAST(created_at + interval '1 day', COALESCE(resolved_at, %(now)s)) AS referred
+                FROM patrols_concern
+                WHERE id >= %(first)s AND partner_id IS NOT NULL
+            ) AS referred_concerns
+            """,
+            {"now": self.now, "first": first_concern},
+        )
+        self.counts["referrals"] = self.cursor.rowcount
+        progress(f"  referrals      {self.cursor.rowcount:>10,} rows")
+
     def write_concerns(self) -> None:
         rng, now = self.rng, self.now
         categories = list(ConcernCategory.objects.values_list("pk", flat=True))
@@ -619,7 +693,8 @@ class Seeder:
                     yield (
                         f"{cid}\t{lat}\t{lng}\t{place}\t{('low', 'medium', 'high')[cid % 3]}"
                         f"\t{('after_dark', 'weekday_evenings', 'late_night', 'always')[cid % 4]}"
-                        f"\t{SAID[cid % 6]}\t{ACTIONS[cid % 6]}\t{partner}\t{status}"
+                        f"\t{SAID[cid % 6]}\t{ACTIONS[cid % 6]}\tf\t{self.partner_of(partner, borough)}"
+                        f"\t{status}"
                         f"\t{'Could not be fixed' if status == 'closed' else ''}\t{resolved}\t\\N"
                         f"\t{iso(created)}\t{resolved if status == 'resolved' else iso(created)}"
                         f"\t{self.officers[o]}\t{wid}\t{ward}\t{category}"
@@ -629,12 +704,13 @@ class Seeder:
         self.counts["concerns"] = self.copy(
             "patrols_concern",
             "id, latitude, longitude, location_text, severity, when_it_matters, resident_said, action, "
-            "partner, status, closed_reason, resolved_at, draft_key, created_at, updated_at, officer_id, "
-            "walk_id, ward_id, category_id",
+            "resident_said_shared, partner_id, status, closed_reason, resolved_at, draft_key, created_at, "
+            "updated_at, officer_id, walk_id, ward_id, category_id",
             lines(),
             self.scale.concerns,
             "concerns",
         )
+        self.write_referrals(first)
 
     def write_ratings(self) -> None:
         rng, now = self.rng, self.now
@@ -670,7 +746,7 @@ class Seeder:
             return (
                 f"{nid}\t{user}\t{channel}\t{kind}\t{about_type}\t{about_id}\t{json.dumps(data)}\t{key}"
                 f"\t{iso(due)}\t{status}\t{5 if failed else int(status == 'sent')}\tf"
-                f"\t{'Provider refused the message' if failed else ''}\t\t{iso(created)}\t{sent}"
+                f"\t{'Provider refused the message' if failed else ''}\t\t{iso(created)}\t{sent}\t"
             )
 
         def lines():
@@ -729,7 +805,7 @@ class Seeder:
         self.counts["notifications"] = self.copy(
             "outbox_notification",
             "id, recipient_id, channel, kind, about_type, about_id, data, idempotency_key, due_at, status, "
-            "attempts, reclaimed, note, provider_reference, created_at, sent_at",
+            "attempts, reclaimed, note, provider_reference, created_at, sent_at, to_label",
             lines(),
             total,
             "notifications",
@@ -740,6 +816,7 @@ class Seeder:
         self.people()
         self.plan_walks()
         self.write_walks()
+        self.partners()
         self.write_concerns()
         self.write_ratings()
         self.write_notifications()
@@ -764,7 +841,9 @@ SEEDED_TABLES = [
     "participants_pairing",
     "patrols_availabilitywindow",
     "patrols_walk",
+    "patrols_partner",
     "patrols_concern",
+    "patrols_referral",
     "patrols_safetyrating",
     "outbox_notification",
 ]

@@ -75,7 +75,10 @@ class Command(BaseCommand):
                     pairing.pair_resident(resident=resident, by=sergeant)
             demo.seed_availability(officers)
             walks = demo.seed_walks(residents)
+            partners = demo.seed_partners()
+            referred = demo.seed_referrals()
         self.report(officers, residents, walks)
+        self.stdout.write(f"Partners: {', '.join(p.name for p in partners)}; {referred} new referrals.")
 
     def user(self, email: str, group: str, **extra) -> User:
         user, _ = User.objects.get_or_create(email=email, defaults={"password": self.password_hash, **extra})
