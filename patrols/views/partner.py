@@ -34,7 +34,7 @@ def _private(response: HttpResponse) -> HttpResponse:
     """The link is a credential: nobody keeps the page, and no other site learns its address."""
     add_never_cache_headers(response)
     patch_cache_control(response, no_store=True, private=True)
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
