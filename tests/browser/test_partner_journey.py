@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from patrols import concerns as concern_service
 from patrols.models import LONDON, Concern, ConcernCategory, Referral, Walk
