@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patrols import apikeys, referrals
-from patrols.models import Concern, ConcernCategory, Walk
+from patrols.models import Concern, ConcernCategory, Referral, Walk
 from tests import test_access_matrix as matrix
 from tests.factories import PartnerFactory, WalkFactory
 from tests.helpers import body_of, rolled_back
@@ -46,12 +46,13 @@ PARTNER_URLS = {"patrols:partner_referral"}
 
 @pytest.fixture
 def partners(scene, officer_a, officer_b):
-    """Lambeth Council has A's concern; Thameside Homes has another concern (officer B's walk)."""
-    lambeth = PartnerFactory(name="Lambeth Council", contact_emails=["lighting@lambeth.example.org"])
+    """Lambeth Council has A's concern (the matrix's scene refers it); Thameside Homes has another concern
+    (officer B's walk)."""
     homes = PartnerFactory(
         name="Thameside Homes", kind="housing", contact_emails=["estates@thameside.example.org"]
     )
-    mine = referrals.refer(concern=scene.concern, partner=lambeth, by=officer_a.user)
+    mine = Referral.objects.current().select_related("partner").get(concern=scene.concern)
+    lambeth = mine.partner
     other_walk = WalkFactory(
         officer=officer_b, status=Walk.Status.COMPLETED, starts_at=timezone.now() - timedelta(days=1)
     )

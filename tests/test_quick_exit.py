@@ -47,6 +47,8 @@ def html_pages(scene, role: str) -> dict[str, str]:  # noqa: F811
     for name, row in MATRIX.items():
         if row.get[column] != 200 or name in ("healthz", "patrols:walk_invite", "participants:my_data_json"):
             continue
+        if name.startswith("open311:"):  # JSON for partners' systems, not a page
+            continue
         if name == "patrols:partner_referral":
             continue  # a partner's page, not hers: no quick exit (tests/test_referrals.py says so)
         pages[name] = path_of(name, row, scene)
