@@ -89,10 +89,17 @@ def concern_fixed(request: HttpRequest, pk: int) -> HttpResponse:
     form = NotFixedForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            feedback.say_not_fixed(concern=concern, by=request.user, note=form.cleaned_data["note"])
+            reopened = feedback.say_not_fixed(
+                concern=concern, by=request.user, note=form.cleaned_data["note"]
+            )
         except feedback.FeedbackError as error:
             messages.success(request, str(error))
         else:
-            messages.success(request, "Thank you. The officer will look at this place again.")
+            if reopened.status == Concern.Status.REFERRED and reopened.partner_id:
+                # Back with the partner who fixed it: say who has been told.
+                text = f"Thank you. {reopened.partner.name} and your officer have been told it is not fixed."
+            else:
+                text = "Thank you. The officer will look at this place again."
+            messages.success(request, text)
         return redirect("patrols:my_walks")
     return render(request, "patrols/concern_fixed.html", {"concern": concern, "form": form})

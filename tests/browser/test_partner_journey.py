@@ -135,7 +135,11 @@ def test_a_referral_goes_to_the_partner_and_its_answer_comes_back_to_her(new_pag
     assert_accessible(resident_page)
     resident_page.get_by_label(re.compile("what is still wrong|anything", re.I)).fill("Still dark at night.")
     resident_page.get_by_role("button", name="It’s not fixed").click()
-    expect(resident_page.get_by_text(re.compile("Thank you"))).to_be_visible()
+    expect(
+        resident_page.get_by_text(
+            "Thank you. Lambeth Council and your officer have been told it is not fixed."
+        )
+    ).to_be_visible()
     assert_accessible(resident_page)
     concern.refresh_from_db()
     referral.refresh_from_db()
