@@ -470,7 +470,9 @@ class RoutingRuleAdmin(SergeantModelAdmin):
                             choices[field_name] = list(field.choices)
                         field.choices = choices[field_name]
                     label = str(field.label or field_name).capitalize()
-                    field.widget.attrs["aria-label"] = f"{label}: {name}"
+                    # The admin wraps a drop-down in a "+ add" widget: the name goes on the select itself.
+                    widget = getattr(field.widget, "widget", field.widget)
+                    widget.attrs = {**widget.attrs, "aria-label": f"{label}: {name}"}
 
         return super().get_changelist_form(request, form=RowForm, **kwargs)
 

@@ -249,7 +249,7 @@ class ConcernForm(StatedLimitsMixin, forms.Form):
         max_length=limit(Concern, "action"),
     )  # fmt: skip
     resident_said_shared = forms.BooleanField(
-        label="Partners may read what she said", required=False,
+        label="Partners may read her words", required=False,
         help_text="Unticked, her words stay with the police. Partners see the place, the category and "
         "what you will do; never who she is.",
     )  # fmt: skip

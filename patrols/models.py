@@ -422,7 +422,7 @@ class Concern(models.Model):
     action = limited_text(2000, "what you will do", blank=True)
     # Her words stay with the police unless the officer says a partner may read them.
     resident_said_shared = models.BooleanField(
-        "partners may read what she said",
+        "partners may read her words",
         default=False,
         help_text="Partners see the place, the category and your action; her words only if you tick this.",
     )

@@ -100,7 +100,7 @@ class Migration(migrations.Migration):
             field=models.BooleanField(
                 default=False,
                 help_text="Partners see the place, the category and your action; her words only if you tick this.",
-                verbose_name="partners may read what she said",
+                verbose_name="partners may read her words",
             ),
         ),
         migrations.AddField(

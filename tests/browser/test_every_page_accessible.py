@@ -30,6 +30,7 @@ from django.utils import timezone
 from playwright.sync_api import Page
 
 from participants.models import AuditEvent, User
+from patrols import apikeys, referrals
 from patrols import concerns as concern_service
 from patrols.models import (
     AvailabilityException,
@@ -45,7 +46,9 @@ from tests.factories import (
     AvailabilityWindowFactory,
     OfficerFactory,
     PairingFactory,
+    PartnerFactory,
     ResidentFactory,
+    RoutingRuleFactory,
     WalkFactory,
     sergeant_user,
 )
@@ -100,6 +103,13 @@ def build_scene() -> Scene:
         starts_at=now + timedelta(days=10), ends_at=now + timedelta(days=11), note="Leave",
     )  # fmt: skip
     ResidentFactory(preferred_name="Waiting Wren", waiting_since=now)
+    # a partner with a rule, the concern referred to it and an Open311 key: their admin pages too
+    partner = PartnerFactory(name="Southwark Council", contact_emails=["referrals@southwark.example.org"])
+    RoutingRuleFactory(
+        category=concern.category, borough=concern.ward.borough, partner=partner, team="lighting"
+    )
+    referrals.refer(concern=concern, partner=partner, by=officer.user)
+    apikeys.issue_key(partner=partner, name="Southwark open data")
     Notification.objects.create(
         recipient=resident.user,
         kind="reminder",

@@ -106,7 +106,7 @@ def test_officer_runs_a_walk_logs_concerns_and_follows_one_up(page: Page, live_s
     page.get_by_label("When does it matter?").select_option(label="After dark")
     page.get_by_label("What she said").fill("I cross the road here; the lamp has been out for weeks.")
     page.get_by_label("What you will do").fill("Report the broken street light.")
-    page.get_by_label("Partners may read what she said").check()
+    page.get_by_label("Partners may read her words").check()
     assert_accessible_at_rest(page)
     page.get_by_role("button", name="Save concern").click()
 

@@ -164,7 +164,7 @@ def test_unsent_draft_survives_a_reload(page: Page, viewport):
     page.get_by_label("What is it about?").select_option(label="Badly lit")
     page.locator("label[for='id_severity_2']").click()  # the radios are buttons: she taps the label
     page.get_by_label("What she said").fill("The shelter light is broken.")
-    page.get_by_label("Partners may read what she said").check()
+    page.get_by_label("Partners may read her words").check()
     draft_key = page.locator("#id_draft_key").input_value()
 
     # The phone reloads the page (she switched apps, the browser dropped it): her draft is back.
@@ -175,7 +175,7 @@ def test_unsent_draft_survives_a_reload(page: Page, viewport):
     expect(page.get_by_label("What is it about?").locator("option:checked")).to_have_text("Badly lit")
     expect(page.get_by_role("radio", name="High")).to_be_checked()
     expect(page.get_by_label("What she said")).to_have_value("The shelter light is broken.")
-    expect(page.get_by_label("Partners may read what she said")).to_be_checked()
+    expect(page.get_by_label("Partners may read her words")).to_be_checked()
     expect(page.locator("#id_draft_key")).to_have_value(draft_key)  # still the same draft
     assert_accessible_at_rest(page)
     assert not Concern.objects.exists()
