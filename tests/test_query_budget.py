@@ -26,7 +26,7 @@ from patrols.models import ConcernCategory
 from patrols.slots import bookable_slots
 from tests import test_access_matrix as matrix
 from tests.factories import PartnerFactory
-from tests.helpers import rolled_back
+from tests.helpers import body_of, rolled_back
 
 scene = matrix.scene  # the access matrix's scene: A's walks, concern, referral, window and exception
 
@@ -154,3 +154,25 @@ def test_the_bare_cost_is_the_same_for_every_role_and_with_many_groups_and_facto
     with CaptureQueriesContext(connection) as queries:
         assert client.get(path).status_code == 200
     assert len(queries) <= SIGNED_IN_BUDGET
+
+
+DASHBOARD = "the dashboard"
+ADMIN_PAGES = [
+    pytest.param("admin:index", marks=owned_by(DASHBOARD), id="admin:index"),
+    pytest.param("admin:export_concerns", id="admin:export_concerns"),
+    pytest.param("admin:export_geojson", id="admin:export_geojson"),
+    pytest.param("admin:monthly_report", id="admin:monthly_report"),
+]
+
+
+@pytest.mark.parametrize("name", ADMIN_PAGES)
+def test_the_sergeants_own_pages_fit_the_budget(name, scene, django_assert_max_num_queries):
+    """The sergeant's dashboard and its exports (the admin site's own pages; its model pages are Django's)."""
+    client = scene.clients["sergeant"]
+    path = reverse(name)
+    with rolled_back():
+        client.get(path)
+    with rolled_back(), django_assert_max_num_queries(BUDGET, info=f"GET {path} as sergeant"):
+        response = client.get(path)
+        assert response.status_code == 200
+        body_of(response)  # a streamed export is counted to its last row
