@@ -104,6 +104,33 @@ def test_bad_coordinates_get_a_clear_message(client, officer_a, unpinned, data, 
     assert unpinned.latitude is None and not ConcernUpdate.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "latitude, longitude, message",
+    [
+        (Decimal("48.8566"), Decimal("2.3522"), "outside Greater London"),
+        (Decimal("51.70"), Decimal("0.340001"), "outside Greater London"),
+        (None, Decimal("-0.07"), "Tap the map"),
+    ],
+)
+def test_the_service_refuses_a_pin_outside_london_without_the_form(
+    officer_a, unpinned, latitude, longitude, message
+):
+    """set_pin checks the pin's constraint itself (not with full_clean's queries): a caller that skips the
+    form still cannot pin Paris, and nothing is saved."""
+    with pytest.raises(concern_service.ConcernError, match=message):
+        concern_service.set_pin(concern=unpinned, by=officer_a.user, latitude=latitude, longitude=longitude)
+    unpinned.refresh_from_db()
+    assert unpinned.latitude is None and not ConcernUpdate.objects.exists()
+
+
+def test_the_service_pins_the_edges_of_the_box(officer_a, unpinned):
+    concern_service.set_pin(
+        concern=unpinned, by=officer_a.user, latitude=Decimal("51.70"), longitude=Decimal("0.34")
+    )
+    unpinned.refresh_from_db()
+    assert (unpinned.latitude, unpinned.longitude) == (Decimal("51.700000"), Decimal("0.340000"))
+
+
 @pytest.mark.parametrize("method", ["put", "delete", "patch"])
 def test_other_methods_are_refused(client, officer_a, unpinned, method):
     client.force_login(officer_a.user)

@@ -336,3 +336,70 @@ def test_production_cookies_are_host_prefixed_and_secure():
         "31536000",
         "True",
     ]
+
+
+# --- Role and second factor are read with the user's row on every request (participants/backends.py) --
+
+
+def test_a_sergeant_taken_out_of_sergeants_loses_the_dashboard_on_her_next_request(client, sergeant):
+    other = Client()
+    other.force_login(
+        UserFactory(email="other-sergeant@example.org", group=SERGEANTS, is_staff=True, totp=True)
+    )
+    client.force_login(sergeant)
+    assert client.get(reverse("admin:index")).status_code == 200
+    change = reverse("admin:participants_user_change", args=[sergeant.pk])
+    response = other.post(
+        change,
+        {"email": sergeant.email, "first_name": "", "last_name": "", "is_active": "on", "is_staff": "on"},
+    )  # no groups ticked: out of Sergeants
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not sergeant.groups.exists()
+    response = client.get(reverse("admin:index"))  # the same session, the next request
+    assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
+
+
+def test_an_officer_taken_out_of_officers_loses_her_pages_on_her_next_request(client, officer_a):
+    client.force_login(officer_a.user)
+    assert client.get(reverse("patrols:today")).status_code == 200
+    officer_a.user.groups.clear()
+    assert client.get(reverse("patrols:today")).status_code == 403
+
+
+def test_removing_her_last_authenticator_sends_the_officer_back_to_set_one_up(client, officer_a):
+    client.force_login(officer_a.user)
+    assert client.get(reverse("patrols:today")).status_code == 200
+    response = client.post(reverse("mfa_deactivate_totp"))  # allauth asks for her password first
+    assert response.status_code == 302 and response.url.startswith(reverse("account_reauthenticate"))
+    client.post(response.url, {"password": PASSWORD})  # allauth then carries out the stashed request
+    if officer_a.user.authenticator_set.exists():
+        client.post(reverse("mfa_deactivate_totp"))
+    assert not officer_a.user.authenticator_set.exists()
+    response = client.get(reverse("patrols:today"))
+    assert response.status_code == 302 and response.url == SETUP
+
+
+def test_a_deactivated_account_is_signed_out_on_its_next_request(client, resident_a):
+    client.force_login(resident_a.user)
+    assert client.get(reverse("patrols:my_walks")).status_code == 200
+    type(resident_a.user).objects.filter(pk=resident_a.user.pk).update(is_active=False)
+    response = client.get(reverse("patrols:my_walks"))
+    assert response.status_code == 302 and response.url.startswith(LOGIN)
+
+
+@pytest.mark.parametrize(
+    "old",
+    ["django.contrib.auth.backends.ModelBackend", "allauth.account.auth_backends.AuthenticationBackend"],
+)
+def test_a_session_from_before_the_new_backends_stays_signed_in_and_is_listed(client, officer_a, old):
+    from allauth.usersessions.models import UserSession
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    client.force_login(officer_a.user)
+    session = client.session
+    session[BACKEND_SESSION_KEY] = old
+    session.save()
+    UserSession.objects.filter(session_key=session.session_key).delete()
+    assert client.get(reverse("patrols:today")).status_code == 200
+    assert client.session[BACKEND_SESSION_KEY].startswith("participants.backends.")
+    assert UserSession.objects.filter(session_key=client.session.session_key, user=officer_a.user).exists()

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 
 import redis.exceptions
-from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -19,7 +18,7 @@ from django.shortcuts import redirect
 from django.template import loader
 from django.urls import reverse
 
-from participants.roles import LOGIN_AT, is_staff_member
+from participants.roles import LOGIN_AT, has_second_factor, is_staff_member
 
 log = logging.getLogger("walkandtalk.security")
 availability_log = logging.getLogger("walkandtalk.availability")
@@ -28,7 +27,10 @@ availability_log = logging.getLogger("walkandtalk.availability")
 class StaffSecondFactorMiddleware:
     """Officers and sergeants see no resident data until they have set up a second factor (allauth has no
     setting that forces it). Until then every page sends them to set it up; the account pages (to set it
-    up, or sign out) and public pages stay open. Staff sessions also end after STAFF_SESSION_HOURS."""
+    up, or sign out) and public pages stay open. Staff sessions also end after STAFF_SESSION_HOURS.
+
+    Whether she has a second factor was read with her row (participants/backends.py), fresh on every
+    request: removing her last authenticator sends her back here on the next one."""
 
     OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/privacy/")
 
@@ -45,7 +47,7 @@ class StaffSecondFactorMiddleware:
                     request, "For safety, staff are signed out after 12 hours. Please sign in again."
                 )
                 return redirect(settings.LOGIN_URL)
-            if not request.path.startswith(self.OPEN_PREFIXES) and not is_mfa_enabled(user):
+            if not request.path.startswith(self.OPEN_PREFIXES) and not has_second_factor(user):
                 log.info(
                     "staff without a second factor sent to set one up user=%s path=%s", user.pk, request.path
                 )

@@ -73,7 +73,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the user's role and second factor read in the query that loads her
+    "participants.backends.AuthenticationMiddleware",
     # the audit log reads the signed-in user and IP address of the request being served
     "participants.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -220,9 +221,11 @@ CELERY_BEAT_SCHEDULE = {
 # --- Accounts (django-allauth) ------------------------------------------------------------------
 
 AUTH_USER_MODEL = "participants.User"
+# Django's and allauth's backends, each loading the signed-in user with her role and second factor in
+# the same query (participants/backends.py: a signed-in request costs the session and that one row).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "participants.backends.ModelBackend",
+    "participants.backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

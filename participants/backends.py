@@ -1,0 +1,79 @@
+"""Authentication backends that load the signed-in user with her role and second factor in one query.
+
+Every signed-in request used to pay three or four queries before the page did anything: the session,
+the user, her groups (the navigation, the access rules) and, for staff, her authenticators (the
+second-factor rule in walkandtalk.middleware). Here the groups and the authenticator are subqueries of
+the SELECT that loads the user (`participants.roles.with_access`), so a request costs the session and
+that one row: 2 queries.
+
+Why this, and not the role kept in the session at sign-in or a cached session backend: both of those
+keep a copy that must be invalidated whenever a sergeant takes someone out of a group in the admin,
+an officer adds or removes her authenticator, an account is deactivated or a resident erased, from
+every place that can do it (the admin, allauth's views, the retention job, the shell). Read with the
+row, it is as fresh as the row itself on every request, with nothing to forget to invalidate, and no
+cache to hold security decisions.
+
+Sessions signed in before these backends name Django's and allauth's own classes (so do the bench's):
+`AuthenticationMiddleware` below moves them on to these, so nobody is signed out by the change.
+"""
+
+from __future__ import annotations
+
+from allauth.account import auth_backends as allauth_backends
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
+from django.contrib.auth import backends as django_backends
+from django.contrib.auth import middleware as django_middleware
+from django.http import HttpRequest
+
+from .roles import with_access
+
+
+class WithAccessMixin:
+    """`get_user` as Django's ModelBackend's, the row read with `with_access`."""
+
+    def get_user(self, user_id):
+        model = get_user_model()
+        try:
+            user = with_access(model._default_manager.all()).get(pk=user_id)
+        except model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+    async def aget_user(self, user_id):
+        model = get_user_model()
+        try:
+            user = await with_access(model._default_manager.all()).aget(pk=user_id)
+        except model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+
+class ModelBackend(WithAccessMixin, django_backends.ModelBackend):
+    pass
+
+
+class AuthenticationBackend(WithAccessMixin, allauth_backends.AuthenticationBackend):
+    pass
+
+
+# Sessions made before these backends: the class they name → the one that replaces it.
+RENAMED = {
+    "django.contrib.auth.backends.ModelBackend": "participants.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend": "participants.backends.AuthenticationBackend",
+}
+
+
+class AuthenticationMiddleware(django_middleware.AuthenticationMiddleware):
+    """Django's, which first moves a session that names a replaced backend on to its replacement (one
+    session write, once), and lists it in her sessions (allauth's usersessions) in case allauth
+    dropped it there while it named a backend no longer configured."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        renamed = RENAMED.get(request.session.get(BACKEND_SESSION_KEY))
+        if renamed:
+            request.session[BACKEND_SESSION_KEY] = renamed
+        super().process_request(request)
+        if renamed and request.user.is_authenticated:
+            from allauth.usersessions.models import UserSession
+
+            UserSession.objects.create_from_request(request)
