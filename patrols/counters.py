@@ -196,5 +196,8 @@ def set_triggers(cursor, *, enabled: bool) -> None:
     """Turn the counter triggers off for a bulk load (seed_scale's COPY) and on again; call `rebuild()`
     after. ALTER TABLE is transactional: an aborted load leaves them on."""
     action = "ENABLE" if enabled else "DISABLE"
+    # ALTER TABLE refuses a table with deferred foreign key checks still pending: run them now.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     for name, table, *_ in TRIGGERS:
         cursor.execute(f"ALTER TABLE {table} {action} TRIGGER {name}")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -264,3 +264,15 @@ def test_the_period_figures_are_cached_a_minute_per_scope_and_the_live_ones_neve
     # Redis expires the entry after the minute (real time, which time_machine does not move): as then,
     cache.delete(dashboard._period_cache_key(first.context["scope"]))
     assert client.get(DASHBOARD).context["headline"]["concerns"]["now"] == 6
+
+
+def test_seed_scale_fills_the_counters(settings):
+    from django.core.management import call_command
+
+    call_command("seed_scale", scale="tiny")
+    assert (
+        OfficerWorkload.objects.exists()
+        and OpenConcernCount.objects.exists()
+        and ResidentSafety.objects.exists()
+    )
+    assert_counters_right()
