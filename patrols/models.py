@@ -166,6 +166,11 @@ class Walk(models.Model):
         indexes = [
             models.Index(fields=["officer", "starts_at"]),
             models.Index(fields=["resident", "starts_at"]),
+            # Walks in a period (the dashboard's headline, weekly trend and per-officer counts): the
+            # index alone answers them, without visiting 500,000 rows.
+            models.Index(
+                fields=["starts_at"], include=["status", "officer", "resident"], name="walk_period_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="walk_ends_after_start"),
@@ -467,6 +472,13 @@ class Concern(models.Model):
             models.Index(
                 fields=["resolved_at"], condition=Q(resolved_at__isnull=False), name="concern_resolved_idx"
             ),
+            # Unresolved concerns by age in an area: the recent ones, read from the index alone.
+            models.Index(
+                fields=["created_at"],
+                include=["ward"],
+                condition=Q(status__in=["open", "referred"]),
+                name="concern_unresolved_ward_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -715,10 +727,72 @@ class SafetyRating(models.Model):
     class Meta:
         ordering = ["-created_at"]
         # Her latest rating (the dashboard's "share who feel safer"): one index step per resident.
-        indexes = [models.Index(fields=["resident", "-created_at", "-id"], name="rating_resident_latest_idx")]
+        indexes = [
+            models.Index(fields=["resident", "-created_at", "-id"], name="rating_resident_latest_idx"),
+            # Ratings in a period (the dashboard's "after walks" and weekly mean), from the index alone.
+            models.Index(fields=["created_at"], include=["rating", "resident"], name="rating_period_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="safety_rating_1_to_5"),
         ]
 
     def __str__(self) -> str:
         return f"{self.rating}/5 on {timezone.localtime(self.created_at, LONDON):%d %b %Y}"
+
+
+# Current-state counters for the sergeant's dashboard (issue 16). PostgreSQL triggers (migration 0011,
+# SQL in patrols/counters.py) keep them in the same transaction as every insert, update and delete of
+# the rows they count, so no code path — a service, the admin, a data migration, a `.update()` — can
+# leave them behind. Nothing in Django writes them; `counters.rebuild()` recomputes them all from
+# scratch (the migration's backfill, and seed_scale after its COPY).
+class OfficerWorkload(models.Model):
+    """Per officer: residents paired now, concerns she logged still open or referred, her last
+    completed walk. Reading these replaces four subqueries per officer over millions of rows."""
+
+    officer = models.OneToOneField(
+        Officer, primary_key=True, on_delete=models.CASCADE, related_name="workload", editable=False
+    )
+    residents = models.IntegerField(default=0, editable=False)
+    open_concerns = models.IntegerField(default=0, editable=False)
+    last_walk_at = models.DateTimeField(null=True, editable=False)
+
+    class Meta:
+        verbose_name = "officer workload (counter)"
+
+    def __str__(self) -> str:
+        return f"{self.officer}: {self.residents} residents, {self.open_concerns} open"
+
+
+class OpenConcernCount(models.Model):
+    """Unresolved (open or referred) concerns per ward and partner (none: not referred yet). A few
+    hundred rows instead of reading every unresolved concern for "actions still open by partner"."""
+
+    ward = models.ForeignKey("participants.Ward", on_delete=models.CASCADE, related_name="+", editable=False)
+    partner = models.ForeignKey(
+        Partner, null=True, on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    count = models.IntegerField(default=0, editable=False)
+
+    class Meta:
+        constraints = [
+            # One row per (ward, partner), "no partner" included: the triggers upsert on it.
+            models.UniqueConstraint(
+                fields=["ward", "partner"], name="open_concern_count_unique", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ward_id}/{self.partner_id}: {self.count}"
+
+
+class ResidentSafety(models.Model):
+    """Each rated resident's latest safety rating (newest created_at, then id), for "share who feel
+    safer than at sign-up" without reading every rating. No row: she has not rated a walk."""
+
+    resident = models.OneToOneField(
+        Resident, primary_key=True, on_delete=models.CASCADE, related_name="latest_safety", editable=False
+    )
+    latest_rating = models.PositiveSmallIntegerField(editable=False)
+
+    def __str__(self) -> str:
+        return f"{self.resident_id}: {self.latest_rating}/5"

@@ -1,11 +1,17 @@
 """The sergeant's dashboard figures. Every aggregate runs in PostgreSQL (FILTER, date_trunc,
-percentile_cont); the number of queries is fixed, whatever the size of the scheme."""
+percentile_cont); the number of queries is fixed, whatever the size of the scheme: the dashboard's
+figures are two statements (the period's and the live ones, see `together`). Current-state figures —
+officer workload, open concerns by partner, each resident's latest rating — come from the counters
+that PostgreSQL triggers keep (patrols/counters.py), not from aggregates over millions of rows."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Avg,
@@ -13,13 +19,16 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     IntegerField,
-    Max,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
+    Value,
     Window,
 )
 from django.db.models.functions import Coalesce, TruncWeek
@@ -28,7 +37,7 @@ from django.utils import timezone
 from participants.models import Borough, Officer, Pairing, Resident, Ward
 from walkandtalk.outbox.models import Notification
 
-from .models import LONDON, Concern, Referral, SafetyRating, Walk
+from .models import LONDON, Concern, OpenConcernCount, Referral, SafetyRating, Walk
 
 AGE_BUCKETS = [("0–7 days", 0, 7), ("8–28 days", 8, 28), ("Over 28 days", 29, None)]
 
@@ -96,6 +105,50 @@ class Scope:
         return Q(**{f"{field}__gte": self.previous.start, f"{field}__lt": self.end})
 
 
+def together(parts: dict[str, QuerySet]) -> dict[str, list[dict]]:
+    """Run several read-only querysets as ONE statement: ``SELECT (SELECT json_agg(t) FROM (…) t), …``.
+
+    The dashboard has a dozen figures, each its own aggregate; sent one by one they were 29 round trips
+    (issue 16 allows 12 for a page). PostgreSQL still runs each subquery with its own plan and indexes;
+    only the round trips go. Each part comes back as a list of dicts keyed by its column aliases
+    (Django aliases every ``values()`` column), with JSON's types: numbers, and ISO strings for dates."""
+    if not parts:
+        return {}
+    selects, params = [], []
+    for queryset in parts.values():
+        sql, part_params = queryset.query.sql_with_params()
+        # Django's own compiled SQL, its values still parameters.
+        selects.append(f"(SELECT COALESCE(json_agg(t), '[]'::json) FROM ({sql}) t)")  # noqa: S608
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(selects), params)
+        row = cursor.fetchone()
+    return {
+        name: json.loads(value) if isinstance(value, str) else value
+        for name, value in zip(parts, row, strict=True)
+    }
+
+
+def _whole(queryset: QuerySet, **aggregates) -> QuerySet:
+    """``aggregate()`` as a queryset of one row (grouped by a constant, which Django leaves out of
+    GROUP BY), so it can go into `together`."""
+    return (
+        queryset.order_by()
+        .annotate(whole_=Value(1))
+        .values("whole_")
+        .annotate(**aggregates)
+        .values(*aggregates)
+    )
+
+
+def _one(rows: list[dict]) -> dict:
+    return rows[0]
+
+
+def _when(value: str | datetime | None) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _both(scope: Scope, field: str, extra: Q | None = None) -> dict:
     """Count(…) for this period and the previous one, as a pair of FILTER aggregates."""
     extra = extra or Q()
@@ -105,140 +158,147 @@ def _both(scope: Scope, field: str, extra: Q | None = None) -> dict:
     }
 
 
-def _pair(queryset: QuerySet, scope: Scope, field: str, extra: Q | None = None) -> dict:
-    return queryset.filter(scope.both_periods(field)).aggregate(**_both(scope, field, extra))
+class Epoch(Func):
+    """A duration in seconds (JSON has no durations)."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+    output_field = FloatField()
 
 
-def headline(scope: Scope, now: datetime | None = None) -> dict:
-    """Headline figures, each with the previous period's for comparison. Six queries."""
-    now = now or timezone.now()
-    residents = Resident.objects.filter(scope.area("ward"))
-    walks = Walk.objects.filter(scope.area("resident__ward"))
-    concerns = Concern.objects.filter(scope.area("ward"))
-    walk_counts = walks.filter(scope.both_periods("starts_at")).aggregate(
-        **{
-            f"{status}_{when}": Count(
-                "pk", filter=scope.during("starts_at", previous=when == "before") & Q(status=status)
-            )
-            for status in ("completed", "cancelled", "no_show")
-            for when in ("now", "before")
-        }
-    )
-    to_resolve = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
-    resolved = concerns.filter(scope.both_periods("resolved_at")).aggregate(
-        now=Count("pk", filter=scope.during("resolved_at")),
-        before=Count("pk", filter=scope.during("resolved_at", previous=True)),
-        median_now=Median(to_resolve, filter=scope.during("resolved_at"), output_field=DurationField()),
-        median_before=Median(
-            to_resolve, filter=scope.during("resolved_at", previous=True), output_field=DurationField()
-        ),
-    )
-    waiting = residents.filter(waiting_since__isnull=False).aggregate(
-        count=Count("pk"), oldest=Min("waiting_since")
-    )
-    return {
-        "signups": _pair(residents, scope, "created_at"),
-        "paired": _pair(Pairing.objects.filter(scope.area("resident__ward")), scope, "started_at"),
-        "waiting": waiting["count"],
-        "longest_wait_days": (now - waiting["oldest"]).days if waiting["oldest"] else None,
-        "completed": {"now": walk_counts["completed_now"], "before": walk_counts["completed_before"]},
-        "cancelled": {"now": walk_counts["cancelled_now"], "before": walk_counts["cancelled_before"]},
-        "no_show": {"now": walk_counts["no_show_now"], "before": walk_counts["no_show_before"]},
-        "concerns": _pair(concerns, scope, "created_at"),
-        "resolved": {"now": resolved["now"], "before": resolved["before"]},
-        "median_days_to_resolve": {
-            "now": _days(resolved["median_now"]),
-            "before": _days(resolved["median_before"]),
-        },
-    }
+def _seconds_between(start: str, end: str) -> Epoch:
+    return Epoch(ExpressionWrapper(F(end) - F(start), output_field=DurationField()))
 
 
-def _days(duration: timedelta | None) -> float | None:
-    return None if duration is None else round(duration.total_seconds() / 86400, 1)
-
-
-def feeling_safe(scope: Scope) -> dict:
-    """The scheme's own measure: how safe women feel at sign-up and after walks. Three queries."""
-    residents = Resident.objects.filter(scope.area("ward"))
-    ratings = SafetyRating.objects.filter(scope.area("resident__ward")).filter(scope.during("created_at"))
-    baseline = residents.aggregate(
-        mean=Avg("baseline_safety"), **{str(n): Count("pk", filter=Q(baseline_safety=n)) for n in range(1, 6)}
-    )
-    after = ratings.aggregate(
-        mean=Avg("rating"), **{str(n): Count("pk", filter=Q(rating=n)) for n in range(1, 6)}
-    )
-    # Each rated resident's latest rating, found once with PostgreSQL's DISTINCT ON (not one subquery per
-    # resident), compared with her baseline.
-    latest = (
-        SafetyRating.objects.filter(scope.area("resident__ward"), resident__isnull=False)
-        .order_by("resident_id", "-created_at", "-pk")
-        .distinct("resident_id")
-        .values("pk")
-    )
-    change = SafetyRating.objects.filter(pk__in=Subquery(latest)).aggregate(
-        rated=Count("pk"), up=Count("pk", filter=Q(rating__gt=F("resident__baseline_safety")))
-    )
-    return {
-        "baseline_mean": _round(baseline.pop("mean")),
-        "after_mean": _round(after.pop("mean")),
-        "distribution": [
-            {"rating": n, "baseline": baseline[str(n)], "after": after[str(n)]} for n in range(1, 6)
-        ],
-        "rated_residents": change["rated"],
-        "share_up": round(100 * change["up"] / change["rated"]) if change["rated"] else None,
-    }
+def _days(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 86400, 1)
 
 
 def _round(value) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
-def weekly_trends(scope: Scope) -> list[dict]:
-    """Per week (Monday start): walks completed, concerns logged, mean rating. Three queries."""
-    weeks: dict[date, dict] = {}
-
-    def merge(rows, key):
-        for row in rows:
-            week = (
-                timezone.localtime(row["week"], LONDON).date()
-                if isinstance(row["week"], datetime)
-                else row["week"]
-            )
-            weeks.setdefault(week, {"week": week, "walks": 0, "concerns": 0, "rating": None})[key] = row[
-                "value"
-            ]
-
-    walks = (
-        Walk.objects.filter(
-            scope.area("resident__ward"), scope.during("starts_at"), status=Walk.Status.COMPLETED
-        )
-        .annotate(week=TruncWeek("starts_at", tzinfo=LONDON))
+# The parts: every figure the dashboard shows, as a named queryset. PERIOD parts are history for the
+# period asked for (cached a minute per scope on the dashboard); LIVE parts are the current state — open
+# actions, workload, the waiting list, failed messages — read from counters and small indexed sets and
+# never cached, so a sergeant who reassigns or resolves something sees it at once.
+def _period_parts(scope: Scope) -> dict[str, QuerySet]:
+    concerns = Concern.objects.filter(scope.area("ward"))
+    ratings = SafetyRating.objects.filter(scope.area("resident__ward"), scope.during("created_at"))
+    walks = Walk.objects.filter(scope.area("resident__ward"))
+    completed_in_period = walks.filter(scope.during("starts_at"), status=Walk.Status.COMPLETED)
+    in_period = concerns.filter(scope.during("created_at"))
+    to_resolve = _seconds_between("created_at", "resolved_at")
+    return {
+        # Sign-ups, baseline ratings and "feel safer": one pass over the area's residents, each joined to
+        # her latest rating (the ResidentSafety counter), not to every rating she gave.
+        "residents": _whole(
+            Resident.objects.filter(scope.area("ward")),
+            signups_now=Count("pk", filter=scope.during("created_at")),
+            signups_before=Count("pk", filter=scope.during("created_at", previous=True)),
+            baseline_mean=Avg("baseline_safety"),
+            **{f"baseline_{n}": Count("pk", filter=Q(baseline_safety=n)) for n in range(1, 6)},
+            rated=Count("latest_safety"),
+            up=Count("latest_safety", filter=Q(latest_safety__latest_rating__gt=F("baseline_safety"))),
+        ),
+        "paired": _whole(
+            Pairing.objects.filter(scope.area("resident__ward"), scope.both_periods("started_at")),
+            **_both(scope, "started_at"),
+        ),
+        "walks": _whole(
+            walks.filter(scope.both_periods("starts_at")),
+            **{
+                f"{status}_{when}": Count(
+                    "pk", filter=scope.during("starts_at", previous=when == "before") & Q(status=status)
+                )
+                for status in ("completed", "cancelled", "no_show")
+                for when in ("now", "before")
+            },
+        ),
+        "concerns": _whole(
+            concerns.filter(scope.both_periods("created_at") | scope.both_periods("resolved_at")),
+            logged_now=Count("pk", filter=scope.during("created_at")),
+            logged_before=Count("pk", filter=scope.during("created_at", previous=True)),
+            resolved_now=Count("pk", filter=scope.during("resolved_at")),
+            resolved_before=Count("pk", filter=scope.during("resolved_at", previous=True)),
+            median_now=Median(to_resolve, filter=scope.during("resolved_at"), output_field=FloatField()),
+            median_before=Median(
+                to_resolve, filter=scope.during("resolved_at", previous=True), output_field=FloatField()
+            ),
+        ),
+        "ratings": _whole(
+            ratings,
+            mean=Avg("rating"),
+            **{f"after_{n}": Count("pk", filter=Q(rating=n)) for n in range(1, 6)},
+        ),
+        "weeks_walks": completed_in_period.annotate(week=TruncWeek("starts_at", tzinfo=LONDON))
         .values("week")
         .annotate(value=Count("pk"))
-    )
-    concerns = (
-        Concern.objects.filter(scope.area("ward"), scope.during("created_at"))
-        .annotate(week=TruncWeek("created_at", tzinfo=LONDON))
+        .order_by(),
+        "weeks_concerns": in_period.annotate(week=TruncWeek("created_at", tzinfo=LONDON))
         .values("week")
         .annotate(value=Count("pk"))
-    )
-    ratings = (
-        SafetyRating.objects.filter(scope.area("resident__ward"), scope.during("created_at"))
-        .annotate(week=TruncWeek("created_at", tzinfo=LONDON))
+        .order_by(),
+        "weeks_ratings": ratings.annotate(week=TruncWeek("created_at", tzinfo=LONDON))
         .values("week")
         .annotate(value=Avg("rating"))
-    )
-    merge(walks, "walks")
-    merge(concerns, "concerns")
-    merge(ratings, "rating")
-    for row in weeks.values():
-        row["rating"] = _round(row["rating"])
-    return [weeks[week] for week in sorted(weeks)]
+        .order_by(),
+        "by_category": _concerns_by(scope, "category__name"),
+        "by_ward": _concerns_by(scope, "ward__name"),
+        "unpinned": in_period.filter(Q(latitude__isnull=True) | Q(longitude__isnull=True))
+        .annotate(total=Window(Count("pk")))
+        .values(
+            "pk",
+            "location_text",
+            "created_at",
+            "total",
+            category_name=F("category__name"),
+            ward_name=F("ward__name"),
+        )
+        .order_by("-created_at", "-pk")[:NO_PIN_LISTED],
+        "partners": _partner_rows(scope),
+    }
 
 
-def concerns_by(scope: Scope, field: str, label: str) -> list[dict]:
-    """Concerns logged in the period, counted by category or by ward. One query."""
-    return list(
+def _live_parts(scope: Scope, now: datetime, oldest: int = 15) -> dict[str, QuerySet]:
+    unresolved = Concern.objects.filter(scope.area("ward")).unresolved()
+    recent = unresolved.filter(created_at__gt=now - timedelta(days=AGE_BUCKETS[1][2] + 1))
+    return {
+        "waiting": _whole(
+            Resident.objects.filter(scope.area("ward"), waiting_since__isnull=False),
+            count=Count("pk"),
+            oldest=Min("waiting_since"),
+        ),
+        # Unresolved concerns by partner, and in all, from the counter (ward × partner); only the recent
+        # ones (the first two age buckets) are counted from the partial index; "over 28 days" is the rest.
+        "open_by_partner": OpenConcernCount.objects.filter(scope.area("ward"), count__gt=0)
+        .values("partner_id", partner_name=F("partner__name"))
+        .annotate(count=Sum("count"))
+        .order_by("-count", "partner_name"),
+        "open_recent": _whole(
+            recent,
+            age_0=Count("pk", filter=Q(created_at__lte=now, created_at__gt=now - timedelta(days=8))),
+            age_1=Count("pk", filter=Q(created_at__lte=now - timedelta(days=8))),
+            future=Count("pk", filter=Q(created_at__gt=now)),
+        ),
+        "oldest": unresolved.values(
+            "pk",
+            "created_at",
+            "location_text",
+            "status",
+            category_name=F("category__name"),
+            ward_name=F("ward__name"),
+            partner_name=F("partner__name"),
+        ).order_by("created_at", "pk")[:oldest],
+        "workload": _workload_rows(scope),
+        "waiting_list": Resident.objects.filter(scope.area("ward"), waiting_since__isnull=False)
+        .values("pk", "preferred_name", "waiting_since", ward_name=F("ward__name"))
+        .order_by("waiting_since", "pk")[:10],
+        "failed": _whole(Notification.objects.filter(status=Notification.Status.FAILED), count=Count("pk")),
+    }
+
+
+def _concerns_by(scope: Scope, label: str) -> QuerySet:
+    return (
         Concern.objects.filter(scope.area("ward"), scope.during("created_at"))
         .values(label=F(label))
         .annotate(count=Count("pk"))
@@ -246,9 +306,201 @@ def concerns_by(scope: Scope, field: str, label: str) -> list[dict]:
     )
 
 
-def map_points(scope: Scope, limit: int = 5000) -> list[dict]:
-    """Concerns with a pin, for the map: category, colour, status and the admin link's id. No personal
-    data, and disclosures are a different table altogether. One query."""
+def _ns(**fields) -> SimpleNamespace:
+    return SimpleNamespace(**fields)
+
+
+# Shapes: the parts' rows as the dashboard, the monthly report and the tests read them.
+def _headline(rows: dict, now: datetime) -> dict:
+    residents, walks, concerns, waiting = (
+        _one(rows["residents"]),
+        _one(rows["walks"]),
+        _one(rows["concerns"]),
+        None,
+    )
+    if "waiting" in rows:
+        waiting = _one(rows["waiting"])
+    oldest = _when(waiting["oldest"]) if waiting else None
+    return {
+        "signups": {"now": residents["signups_now"], "before": residents["signups_before"]},
+        "paired": _one(rows["paired"]),
+        "waiting": waiting["count"] if waiting else None,
+        "longest_wait_days": (now - oldest).days if oldest else None,
+        **{
+            status: {"now": walks[f"{status}_now"], "before": walks[f"{status}_before"]}
+            for status in ("completed", "cancelled", "no_show")
+        },
+        "concerns": {"now": concerns["logged_now"], "before": concerns["logged_before"]},
+        "resolved": {"now": concerns["resolved_now"], "before": concerns["resolved_before"]},
+        "median_days_to_resolve": {
+            "now": _days(concerns["median_now"]),
+            "before": _days(concerns["median_before"]),
+        },
+    }
+
+
+def _feeling_safe(rows: dict) -> dict:
+    residents, after = _one(rows["residents"]), _one(rows["ratings"])
+    return {
+        "baseline_mean": _round(residents["baseline_mean"]),
+        "after_mean": _round(after["mean"]),
+        "distribution": [
+            {"rating": n, "baseline": residents[f"baseline_{n}"], "after": after[f"after_{n}"]}
+            for n in range(1, 6)
+        ],
+        "rated_residents": residents["rated"],
+        "share_up": round(100 * residents["up"] / residents["rated"]) if residents["rated"] else None,
+    }
+
+
+def _weekly(rows: dict) -> list[dict]:
+    weeks: dict[date, dict] = {}
+    for part, key in (("weeks_walks", "walks"), ("weeks_concerns", "concerns"), ("weeks_ratings", "rating")):
+        for row in rows[part]:
+            week = _when(row["week"])  # the Monday, in London time (naive in the SQL: AT TIME ZONE)
+            week = (timezone.localtime(week, LONDON) if timezone.is_aware(week) else week).date()
+            weeks.setdefault(week, {"week": week, "walks": 0, "concerns": 0, "rating": None})[key] = row[
+                "value"
+            ]
+    for row in weeks.values():
+        row["rating"] = _round(row["rating"])
+    return [weeks[week] for week in sorted(weeks)]
+
+
+def _unpinned(rows: list[dict]) -> dict:
+    items = [
+        _ns(
+            pk=row["pk"],
+            category=row["category_name"],
+            location_text=row["location_text"],
+            ward=_ns(name=row["ward_name"]),
+            created_at=_when(row["created_at"]),
+        )
+        for row in rows
+    ]
+    total = rows[0]["total"] if rows else 0
+    return {"count": total, "items": items, "more": total - len(items)}
+
+
+STATUS_LABELS = dict(Concern.Status.choices)
+
+
+def _open_actions(rows: dict) -> dict:
+    by_partner = [
+        {
+            "partner_id": row["partner_id"],
+            "partner__name": row["partner_name"],
+            "label": row["partner_name"] or "Not referred yet",
+            "count": row["count"],
+        }
+        for row in rows["open_by_partner"]
+    ]
+    recent = _one(rows["open_recent"])
+    counted = sum(row["count"] for row in by_partner) - recent["future"]
+    ages = [recent["age_0"], recent["age_1"], counted - recent["age_0"] - recent["age_1"]]
+    oldest = [
+        _ns(
+            pk=row["pk"],
+            created_at=_when(row["created_at"]),
+            location_text=row["location_text"],
+            category=row["category_name"],
+            ward=_ns(name=row["ward_name"]),
+            get_status_display=STATUS_LABELS[row["status"]],
+            partner=_ns(name=row["partner_name"]) if row["partner_name"] else None,
+        )
+        for row in rows["oldest"]
+    ]
+    return {
+        "by_age": [{"label": name, "count": ages[i]} for i, (name, _, _) in enumerate(AGE_BUCKETS)],
+        "by_partner": by_partner,
+        "oldest": oldest,
+        "total": sum(ages),
+    }
+
+
+def _workload(rows: list[dict]) -> list[SimpleNamespace]:
+    return [_ns(**{**row, "last_walk": _when(row["last_walk"])}) for row in rows]
+
+
+def _waiting_list(rows: list[dict]) -> list[SimpleNamespace]:
+    return [
+        _ns(
+            pk=row["pk"],
+            preferred_name=row["preferred_name"],
+            waiting_since=_when(row["waiting_since"]),
+            ward=_ns(name=row["ward_name"]),
+        )
+        for row in rows
+    ]
+
+
+def _pick(parts: dict[str, QuerySet], *names: str) -> dict[str, QuerySet]:
+    return {name: parts[name] for name in names}
+
+
+def period_figures(scope: Scope) -> dict[str, list[dict]]:
+    """The rows of every period figure, in one query (JSON-ready: what the dashboard caches)."""
+    return together(_period_parts(scope))
+
+
+def live_figures(scope: Scope, now: datetime | None = None) -> dict[str, list[dict]]:
+    """The rows of every current-state figure, in one query (never cached)."""
+    return together(_live_parts(scope, now or timezone.now()))
+
+
+def dashboard(scope: Scope, period: dict | None = None, now: datetime | None = None) -> dict:
+    """Everything the dashboard shows: the period's rows (given, from the cache, or fetched) and the
+    live rows, shaped. One query each."""
+    now = now or timezone.now()
+    rows = {**(period if period is not None else period_figures(scope)), **live_figures(scope, now)}
+    return {
+        "headline": _headline(rows, now),
+        "safe": _feeling_safe(rows),
+        "weeks": _weekly(rows),
+        "by_category": rows["by_category"],
+        "by_ward": rows["by_ward"],
+        "unpinned": _unpinned(rows["unpinned"]),
+        "actions": _open_actions(rows),
+        "partners": _partner_shape(rows["partners"]),
+        "workload": _workload(rows["workload"]),
+        "waiting": _waiting_list(rows["waiting_list"]),
+        "failed_messages": _one(rows["failed"])["count"],
+    }
+
+
+def headline(scope: Scope, now: datetime | None = None) -> dict:
+    """Headline figures, each with the previous period's for comparison. One query."""
+    now = now or timezone.now()
+    parts = {
+        **_pick(_period_parts(scope), "residents", "paired", "walks", "concerns"),
+        **_pick(_live_parts(scope, now), "waiting"),
+    }
+    return _headline(together(parts), now)
+
+
+def feeling_safe(scope: Scope) -> dict:
+    """The scheme's own measure: how safe women feel at sign-up and after walks (each rated resident's
+    latest rating from the ResidentSafety counter, against her baseline). One query."""
+    return _feeling_safe(together(_pick(_period_parts(scope), "residents", "ratings")))
+
+
+def weekly_trends(scope: Scope) -> list[dict]:
+    """Per week (Monday start): walks completed, concerns logged, mean rating. One query."""
+    return _weekly(together(_pick(_period_parts(scope), "weeks_walks", "weeks_concerns", "weeks_ratings")))
+
+
+def concerns_by(scope: Scope, field: str, label: str) -> list[dict]:
+    """Concerns logged in the period, counted by category or by ward. One query."""
+    return list(_concerns_by(scope, label))
+
+
+MAP_PINS = 5000
+
+
+def map_points(scope: Scope, limit: int = MAP_PINS) -> list[dict]:
+    """Concerns with a pin, for the map (the dashboard fetches them as JSON after the page): category,
+    colour, status, the place in words and the admin link's id. No personal data — not what the
+    resident said, not who — and disclosures are a different table altogether. One query."""
     rows = (
         Concern.objects.filter(scope.area("ward"), scope.during("created_at"), latitude__isnull=False)
         .values(
@@ -293,65 +545,41 @@ def unpinned(scope: Scope, limit: int = NO_PIN_LISTED) -> dict:
 
 
 def open_actions(scope: Scope, now: datetime | None = None, oldest: int = 15) -> dict:
-    """Unresolved concerns by age and by partner, and the oldest ones to act on. Three queries."""
-    now = now or timezone.now()
-    unresolved = Concern.objects.filter(scope.area("ward")).unresolved()
-    buckets = {}
-    for index, (_, low, high) in enumerate(AGE_BUCKETS):
-        window = Q(created_at__lte=now - timedelta(days=low))
-        if high is not None:
-            window &= Q(created_at__gt=now - timedelta(days=high + 1))
-        buckets[f"age_{index}"] = Count("pk", filter=window)
-    by_age = unresolved.aggregate(**buckets)
-    by_partner = list(
-        unresolved.values("partner_id", "partner__name")
-        .annotate(count=Count("pk"))
-        .order_by("-count", "partner__name")
-    )
-    for row in by_partner:
-        row["label"] = row["partner__name"] or "Not referred yet"
-    items = list(
-        unresolved.select_related("category", "ward", "partner").order_by("created_at", "pk")[:oldest]
-    )
-    return {
-        "by_age": [
-            {"label": name, "count": by_age[f"age_{i}"]} for i, (name, _, _) in enumerate(AGE_BUCKETS)
-        ],
-        "by_partner": by_partner,
-        "oldest": items,
-        "total": sum(by_age.values()),
-    }
+    """Unresolved concerns by age and by partner (from the OpenConcernCount counter), and the oldest
+    ones to act on. One query."""
+    parts = _live_parts(scope, now or timezone.now(), oldest=oldest)
+    return _open_actions(together(_pick(parts, "open_by_partner", "open_recent", "oldest")))
 
 
-def officer_workload(scope: Scope) -> list[Officer]:
-    """Per active officer covering the area: residents ÷ capacity, walks in the period, open concerns,
-    last walk. Correlated subqueries, so no join multiplies another's counts. One query."""
+def _workload_rows(scope: Scope) -> QuerySet:
     officers = Officer.objects.filter(is_active=True)
     if scope.ward is not None:
         officers = officers.filter(wards=scope.ward)
     elif scope.borough is not None:
         officers = officers.filter(wards__borough=scope.borough).distinct()
-
-    def count(model, extra: Q):
-        rows = model.objects.filter(officer=OuterRef("pk")).filter(extra).values("officer")
-        return Coalesce(
-            Subquery(rows.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()), 0
-        )
-
-    last_walk = (
-        Walk.objects.filter(officer=OuterRef("pk"), status=Walk.Status.COMPLETED)
+    walks = (
+        Walk.objects.filter(officer=OuterRef("pk"), status__in=Walk.ACTIVE_STATUSES)
+        .filter(scope.during("starts_at"))
         .values("officer")
-        .annotate(last=Max("starts_at"))
-        .values("last")[:1]
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
     )
-    return list(
-        officers.annotate(
-            residents=count(Pairing, Q(ended_at__isnull=True)),
-            walks_in_period=count(Walk, scope.during("starts_at") & Q(status__in=Walk.ACTIVE_STATUSES)),
-            open_concerns=count(Concern, Q(status__in=[Concern.Status.OPEN, Concern.Status.REFERRED])),
-            last_walk=Subquery(last_walk),
-        ).order_by("-residents", "display_name")
-    )
+    return officers.values(
+        "pk",
+        "display_name",
+        "collar_number",
+        "capacity",
+        residents=Coalesce(F("workload__residents"), 0),
+        open_concerns=Coalesce(F("workload__open_concerns"), 0),
+        last_walk=F("workload__last_walk_at"),
+        walks_in_period=Coalesce(Subquery(walks, output_field=IntegerField()), 0),
+    ).order_by("-residents", "display_name")
+
+
+def officer_workload(scope: Scope) -> list[SimpleNamespace]:
+    """Per active officer covering the area: residents ÷ capacity, open concerns and last walk from the
+    OfficerWorkload counter; walks in the period from the (officer, starts_at) index. One query."""
+    return _workload(list(_workload_rows(scope)))
 
 
 def waiting_list(scope: Scope, limit: int = 10) -> list[Resident]:
@@ -397,36 +625,35 @@ def unacknowledged_q(now: datetime) -> Q:
 ACKNOWLEDGED_ON_TIME = Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at"))
 
 
-def partner_figures(scope: Scope, now: datetime | None = None) -> list[dict]:
-    """Per partner: of the referrals made in the period (in the area), how many, how many acknowledged
-    within 5 working days, how many fixed and the median days from referral to fix; and, whenever they
-    were made, how many are overdue and unacknowledged after 5 working days now. One query: one
-    aggregate over referrals grouped by partner, whatever the number of partners."""
+def _partner_rows(scope: Scope, now: datetime | None = None) -> QuerySet:
     now = now or timezone.now()
     today = timezone.localdate(now, LONDON)
     made = scope.during("referred_at")
     fixed = made & Q(fixed_at__isnull=False)
-    to_fix = ExpressionWrapper(F("fixed_at") - F("referred_at"), output_field=DurationField())
-    rows = (
+    to_fix = _seconds_between("referred_at", "fixed_at")
+    return (
         Referral.objects.filter(scope.area("concern__ward"))
         # The period's referrals and every current one: the indexes narrow it before the FILTERs.
         .filter(made | _current())
-        .values("partner_id", "partner__name")
+        .values("partner_id", partner_name=F("partner__name"))
         .annotate(
             referred=Count("pk", filter=made),
             acknowledged=Count("pk", filter=made & ACKNOWLEDGED_ON_TIME),
             fixed=Count("pk", filter=fixed),
-            median_to_fix=Median(to_fix, filter=fixed, output_field=DurationField()),
+            median_to_fix=Median(to_fix, filter=fixed, output_field=FloatField()),
             overdue=Count("pk", filter=overdue_q(today)),
             unacknowledged=Count("pk", filter=unacknowledged_q(now)),
         )
         .filter(Q(referred__gt=0) | Q(overdue__gt=0) | Q(unacknowledged__gt=0))
-        .order_by("partner__name")
+        .order_by("partner_name")
     )
+
+
+def _partner_shape(rows) -> list[dict]:
     return [
         {
             "partner_id": row["partner_id"],
-            "name": row["partner__name"],
+            "name": row["partner_name"],
             "referred": row["referred"],
             "acknowledged": row["acknowledged"],
             "acknowledged_share": round(100 * row["acknowledged"] / row["referred"])
@@ -439,3 +666,11 @@ def partner_figures(scope: Scope, now: datetime | None = None) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def partner_figures(scope: Scope, now: datetime | None = None) -> list[dict]:
+    """Per partner: of the referrals made in the period (in the area), how many, how many acknowledged
+    within 5 working days, how many fixed and the median days from referral to fix; and, whenever they
+    were made, how many are overdue and unacknowledged after 5 working days now. One query: one
+    aggregate over referrals grouped by partner, whatever the number of partners."""
+    return _partner_shape(_partner_rows(scope, now))

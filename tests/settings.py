@@ -43,6 +43,9 @@ if REDIS_URL:
 else:
     CACHES["default"]["LOCATION"] = str(DATA_DIR / f"cache-test-{os.getpid()}")
 
+# Tests see every change at once; tests/test_dashboard_speed.py turns the dashboard's cache on to test it.
+DASHBOARD_CACHE_SECONDS = 0
+
 # Serve static files straight from the finders (no collectstatic in tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True

@@ -458,6 +458,7 @@ ADMIN_SITE_PAGES = {
     "admin:index": 200,
     "admin:export_concerns": 200,
     "admin:export_geojson": 200,
+    "admin:dashboard_pins": 200,
     "admin:monthly_report": 200,
     "admin:app_list": 200,
     "admin:jsi18n": 200,

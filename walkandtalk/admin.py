@@ -32,6 +32,7 @@ class SergeantAdminSite(admin.AdminSite):
 
         extra = [
             path("exports/concerns.csv", self.admin_view(dashboard.concerns_csv), name="export_concerns"),
+            path("dashboard/pins.json", self.admin_view(dashboard.concern_pins), name="dashboard_pins"),
             path(
                 "exports/concerns.geojson",
                 self.admin_view(geojson_export.concerns_geojson),

@@ -4,11 +4,13 @@ Sergeants only: every view here is wrapped by the admin site's ``admin_view`` (s
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -100,33 +102,73 @@ REPORT_FIGURES = {
 }
 
 
+def _period_cache_key(scope: stats.Scope) -> str:
+    return "dashboard:period:v1:" + ":".join(
+        str(part)
+        for part in (
+            scope.first_day,
+            scope.last_day,
+            scope.borough.pk if scope.borough else "-",
+            scope.ward.pk if scope.ward else "-",
+        )
+    )
+
+
+def period_figures(scope: stats.Scope) -> tuple[dict, datetime]:
+    """The period's figures for a scope, and when they were computed: from the cache when another
+    sergeant's request (or her own) computed them in the last DASHBOARD_CACHE_SECONDS, else fresh.
+    On top of the counters, never instead: the current-state figures are not cached at all."""
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    key = _period_cache_key(scope)
+    cached = cache.get(key) if seconds else None
+    if cached is not None:
+        return cached["rows"], cached["at"]
+    rows, at = stats.period_figures(scope), timezone.now()
+    if seconds:
+        cache.set(key, {"rows": rows, "at": at}, seconds)
+    return rows, at
+
+
 def dashboard(request: HttpRequest, extra_context: dict) -> TemplateResponse:
-    """Sergeants: the whole scheme at a glance for a period and an area."""
+    """Sergeants: the whole scheme at a glance for a period and an area. Two queries for the figures:
+    the period's (cached a minute per scope) and the live ones; the map's pins come after the page
+    (`concern_pins`)."""
     form = DashboardFilterForm(request.GET or None)
     scope = form.scope()
-    headline = stats.headline(scope)
+    period, computed_at = period_figures(scope)
+    figures = stats.dashboard(scope, period=period)
+    headline = figures["headline"]
     context = {
         **extra_context,
         "title": "Scheme dashboard",
         "form": form,
         "scope": scope,
         "query": request.GET.urlencode(),
-        "headline": headline,
+        "computed_at": computed_at,
+        **figures,
         "figures": headline_figures(scope, headline, DASHBOARD_FIGURES),
-        "safe": stats.feeling_safe(scope),
-        "weeks": stats.weekly_trends(scope),
-        "by_category": stats.concerns_by(scope, "category", "category__name"),
-        "by_ward": stats.concerns_by(scope, "ward", "ward__name"),
-        "points": stats.map_points(scope),
-        "unpinned": stats.unpinned(scope),
-        "actions": stats.open_actions(scope),
-        "partners": partner_rows(scope, stats.partner_figures(scope)),
-        "workload": stats.officer_workload(scope),
-        "waiting": stats.waiting_list(scope),
-        "failed_messages": stats.failed_messages(),
+        "partners": partner_rows(scope, figures["partners"]),
         "statuses": Concern.Status.choices,
     }
     return TemplateResponse(request, "admin/dashboard.html", context)
+
+
+def concern_pins(request: HttpRequest) -> JsonResponse:
+    """Sergeants: the map's pins as JSON for the dashboard's filters, fetched by static/js/dashboard.js
+    after the page has loaded (5,000 pins serialised into the page were most of its template time).
+    Only what a pin needs: id (for the admin link), position, status, category and colour, the place in
+    words — never what the resident said, who she is or any disclosure. Cached a minute per scope."""
+    scope = DashboardFilterForm(request.GET or None).scope()
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    key = _period_cache_key(scope).replace(":period:", ":pins:")
+    points = cache.get(key) if seconds else None
+    if points is None:
+        points = stats.map_points(scope)
+        if seconds:
+            cache.set(key, points, seconds)
+    response = JsonResponse({"points": points, "limit": stats.MAP_PINS})
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def partner_rows(scope: stats.Scope, figures: list[dict]) -> list[dict]:

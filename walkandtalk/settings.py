@@ -133,6 +133,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # and the cache is file based; both are shared between the web, worker and beat processes.
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# The sergeant's dashboard keeps its period figures (and the map's pins) this long per scope (issue 16):
+# on top of the counters, never instead; 0 turns the cache off.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
+
 if not REDIS_URL and not DEBUG and not env.bool("ALLOW_NO_REDIS", default=False):
     raise ImproperlyConfigured("Set the REDIS_URL environment variable (see README: Configuration).")
 

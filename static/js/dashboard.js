@@ -53,9 +53,10 @@
     });
   });
 
+  // The map's pins come from their own JSON endpoint after the page (issue 16): the page itself stays
+  // small and fast, and the map fills in a moment later.
   var mapElement = document.getElementById("concern-map");
   if (mapElement && typeof L !== "undefined") {
-    var points = data(mapElement.dataset.points);
     var map = L.map(mapElement, { scrollWheelZoom: false }).setView([51.47, -0.10], 12);
     L.tileLayer(mapElement.dataset.tileUrl, { maxZoom: 19, attribution: mapElement.dataset.attribution }).addTo(map);
     var cluster = typeof L.markerClusterGroup === "function" ? L.markerClusterGroup() : L.layerGroup();
@@ -63,6 +64,7 @@
     var select = document.getElementById("map-status");
     var count = document.getElementById("map-count");
     var concernUrl = mapElement.dataset.concernUrl;
+    var points = [];
 
     function link(point) {
       var a = document.createElement("a");
@@ -87,7 +89,13 @@
       if (bounds.length) { map.fitBounds(bounds, { maxZoom: 16, padding: [20, 20] }); }
     }
     select.addEventListener("change", draw);
-    draw();
+    fetch(mapElement.dataset.pinsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      })
+      .then(function (body) { points = body.points; draw(); })
+      .catch(function () { count.textContent = "The map’s concerns could not be loaded. Reload the page to try again."; });
   }
 })();
 (function () {
