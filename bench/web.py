@@ -200,7 +200,9 @@ def make_session(user, staff: bool) -> str:
     now = time.time()
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = (
+        "participants.backends.ModelBackend"  # role and second factor read with the user
+    )
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     methods = [{"method": "password", "at": now, "email": user.email}]
     if staff:  # signed in with the second factor, as the MFA rule requires of staff
