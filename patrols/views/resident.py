@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from participants.access import role_required
-from participants.models import Resident
-from participants.pairing import active_pairing
+from participants.models import Pairing, Resident
 from participants.roles import RESIDENT
 
 from .. import booking
@@ -28,18 +27,33 @@ def _resident(request: HttpRequest) -> Resident | None:
     return Resident.objects.select_related("ward__borough", "user").filter(user=request.user).first()
 
 
+def _resident_and_pairing(request: HttpRequest) -> tuple[Resident | None, Pairing | None]:
+    """Her profile and her active pairing in one query (every resident page needs both: issue 16);
+    a second query only for a resident with no officer yet (waiting, or not signed up)."""
+    pairing = (
+        Pairing.objects.active()
+        .filter(resident__user=request.user)
+        .select_related("officer__user", "resident__ward__borough", "resident__user")
+        .order_by("pk")
+        .first()
+    )
+    if pairing is not None:
+        return pairing.resident, pairing
+    return _resident(request), None
+
+
 @role_required(RESIDENT)
 @require_GET
 def my_walks(request: HttpRequest) -> HttpResponse:
     """Resident: her landing page — her officer, how to check it is her, her walks."""
-    resident = _resident(request)
+    resident, pairing = _resident_and_pairing(request)
     if resident is None:
         return redirect("participants:profile_create")
     now = timezone.now()
     walks = Walk.objects.visible_to(request.user).select_related("officer")
     context = {
         "resident": resident,
-        "pairing": active_pairing(resident),
+        "pairing": pairing,
         "upcoming_walks": list(walks.upcoming(now).order_by("starts_at")),
         "past_walks": list(walks.past(now).select_related("safety_rating").order_by("-starts_at")[:50]),
     }
@@ -87,10 +101,9 @@ def _form(request: HttpRequest, form_class):
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest) -> HttpResponse:
     """Resident: choose a time with her officer, where to meet and her route."""
-    resident = _resident(request)
+    resident, pairing = _resident_and_pairing(request)
     if resident is None:
         return redirect("participants:profile_create")
-    pairing = active_pairing(resident)
     if pairing is None:
         messages.info(request, "You can book a walk as soon as you are paired with an officer.")
         return redirect("patrols:my_walks")
