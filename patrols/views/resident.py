@@ -21,6 +21,7 @@ from ..access import walk_for
 from ..forms import BookingForm, SlotChoiceForm
 from ..models import LONDON, Walk
 from ..slots import Slot, bookable_slots, booking_period
+from ..sun import sunset_on
 
 
 def _resident(request: HttpRequest) -> Resident | None:
@@ -76,9 +77,8 @@ def _week_of_slots(request: HttpRequest, officer, ignore_walk=None) -> dict:
     if ignore_walk is not None:
         # Moving: her walk's own time is not a time she can move to (the service refuses it too).
         slots = [slot for slot in slots if slot.starts_at != ignore_walk.starts_at]
-    days: list[tuple[date, list[Slot]]] = [
-        (day, list(group)) for day, group in groupby(slots, key=lambda s: s.day)
-    ]
+    chosen = request.POST.get("starts_at", "")
+    days = [_slot_day(day, list(group), chosen) for day, group in groupby(slots, key=lambda s: s.day)]
     return {
         "days": days,
         "week": week,
@@ -87,6 +87,26 @@ def _week_of_slots(request: HttpRequest, officer, ignore_walk=None) -> dict:
         "first_day": first_day,
         "last_day": first_day + timedelta(days=6),
     }
+
+
+def _slot_day(day: date, slots: list[Slot], chosen: str) -> dict:
+    """One day of the picker, with each slot's words worked out here: a week is ~80 radio buttons,
+    and the template's filters and lookups on each were most of Book a walk's rendering (issue 16)."""
+    sunset = sunset_on(day)
+    prefix = f"slot-{day:%Y%m%d}-"
+    rows = []
+    for number, slot in enumerate(slots, start=1):
+        value = slot.value
+        rows.append(
+            {
+                "id": f"{prefix}{number}",
+                "value": value,
+                "time": f"{slot.starts_at:%H:%M}",
+                "after_dark": slot.starts_at >= sunset,
+                "checked": value == chosen,
+            }
+        )
+    return {"day": day, "sunset": sunset, "slots": rows}
 
 
 def _form(request: HttpRequest, form_class):
@@ -130,7 +150,6 @@ def book(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "officer": pairing.officer,
-        "chosen": request.POST.get("starts_at", ""),
         "map_tile_url": settings.MAP_TILE_URL,
         "map_attribution": settings.MAP_ATTRIBUTION,
         **_week_of_slots(request, pairing.officer),
@@ -159,7 +178,6 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "walk": walk,
         "officer": walk.officer,
-        "chosen": request.POST.get("starts_at", ""),
         **_week_of_slots(request, walk.officer, ignore_walk=walk),
     }
     return render(request, "patrols/move.html", context)
