@@ -17,6 +17,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from participants.models import Officer, Pairing, Resident, User
@@ -56,9 +58,25 @@ def _cutoff() -> timedelta:
     return timedelta(hours=settings.RESIDENT_CHANGE_CUTOFF_HOURS)
 
 
-def _lock_officer(officer: Officer) -> None:
-    # A sort of queue: every booking change for one officer waits here for the one before it.
-    Officer.objects.select_for_update().filter(pk=officer.pk).values_list("pk", flat=True).get()
+def _lock_officer(
+    officer: Officer, *, counting_for: Resident | None = None, now: datetime | None = None
+) -> int:
+    """A sort of queue: every booking change for one officer waits here for the one before it.
+    With `counting_for`, the same statement also returns how many walks that resident has coming up
+    (a scalar subquery); otherwise 0."""
+    locked = Officer.objects.select_for_update(of=("self",)).filter(pk=officer.pk)
+    if counting_for is None:
+        locked.values_list("pk", flat=True).get()
+        return 0
+    upcoming = (
+        Walk.objects.upcoming(now)
+        .filter(resident=counting_for)
+        .order_by()
+        .values("resident")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return locked.annotate(upcoming=Coalesce(Subquery(upcoming), 0)).values_list("upcoming", flat=True).get()
 
 
 def _save(walk: Walk) -> None:
@@ -94,16 +112,17 @@ def book_walk(
     if pairing is None:
         raise BookingError("You can book a walk once you are paired with an officer.")
     officer = pairing.officer
-    upcoming = Walk.objects.upcoming(now).filter(resident=resident).count()
-    if upcoming >= settings.MAX_UPCOMING_WALKS_PER_RESIDENT:
-        raise BookingError(
-            f"You already have {upcoming} walks booked. Once one has happened, or if you cancel one, "
-            "you can book another."
-        )
     try:
         with transaction.atomic():
+            # One statement for two things (issue 16): the lock on her officer, and how many walks she
+            # has coming up (a fair-use limit, counted as before from the statement's snapshot).
+            upcoming = _lock_officer(officer, counting_for=resident, now=now)
+            if upcoming >= settings.MAX_UPCOMING_WALKS_PER_RESIDENT:
+                raise BookingError(
+                    f"You already have {upcoming} walks booked. Once one has happened, or if you cancel "
+                    "one, you can book another."
+                )
             _check_bookable_time(starts_at, now)
-            _lock_officer(officer)
             slot = find_slot(officer=officer, starts_at=starts_at, now=now)
             if slot is None:
                 raise BookingError(TAKEN)

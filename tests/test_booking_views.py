@@ -343,8 +343,9 @@ def test_my_walks_query_count_does_not_grow(client, resident_a, officer_a, count
             resident=resident_a, officer=officer_a, starts_at=start, ends_at=start + timedelta(hours=1)
         )
     client.force_login(resident_a.user)
-    # session, user, groups (role), resident, active pairing with officer, upcoming walks, past walks
-    with django_assert_num_queries(7):
+    # session, user, groups (role), her active pairing with her profile and officer, upcoming walks,
+    # past walks
+    with django_assert_num_queries(6):
         response = client.get(reverse("patrols:my_walks"))
     assert len(response.context["past_walks"]) == count
 
@@ -507,3 +508,53 @@ def test_a_booking_post_runs_at_most_20_statements(client, resident_a, django_as
     assert about_walk(Walk.objects.get()).count() == 6  # two confirmations, four reminders
     inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "outbox_')]
     assert len(inserts) == 1
+
+
+def _walks_for(resident, officer, count: int) -> None:
+    """`count` past walks of hers with her officer (none in the week being booked)."""
+    for day in range(count):
+        start = at("19:00", date(2026, 1, 1) + timedelta(days=day))
+        WalkFactory(
+            resident=resident, officer=officer, starts_at=start, ends_at=start + timedelta(hours=1),
+            status=Walk.Status.COMPLETED,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_book_a_walk_page_costs_at_most_12_queries_however_many_walks(
+    client, resident_a, officer_a, count, django_assert_max_num_queries
+):
+    """Issue 16 point 3. session, user, groups (role), her pairing with profile and officer, the
+    officer's windows, exceptions and walks in the week."""
+    _walks_for(resident_a, officer_a, count)
+    client.force_login(resident_a.user)
+    with django_assert_max_num_queries(7):
+        response = client.get(BOOK)
+    assert response.status_code == 200 and response.context["days"]
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_a_booking_post_costs_at_most_12_queries_however_many_walks(
+    client, resident_a, officer_a, count, django_assert_max_num_queries
+):
+    """Issue 16 point 3: session, user, groups (role), her pairing with profile and officer, the
+    officer's lock with her upcoming count, windows, exceptions, walks, the walk, its audit row, its
+    history row, its outbox rows (one INSERT); plus the test's savepoint around the transaction."""
+    _walks_for(resident_a, officer_a, count)
+    client.force_login(resident_a.user)
+    with django_assert_max_num_queries(14) as captured:
+        response = client.post(BOOK, booking_data())
+    assert response.status_code == 302
+    savepoints = [q for q in captured.captured_queries if "SAVEPOINT" in q["sql"]]
+    assert len(captured.captured_queries) - len(savepoints) <= 12
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_my_walks_costs_at_most_12_queries_however_many_walks(
+    client, resident_a, officer_a, count, django_assert_max_num_queries
+):
+    _walks_for(resident_a, officer_a, count)
+    client.force_login(resident_a.user)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("patrols:my_walks"))
+    assert len(response.context["past_walks"]) == count

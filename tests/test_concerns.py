@@ -402,3 +402,37 @@ def test_disclosure_form_rejects_missing_details_and_keeps_them(
     assert client.get(reverse("patrols:disclosure_new", args=[walk.pk])).status_code == 404
     client.force_login(resident_a.user)
     assert client.get(reverse("patrols:disclosure_new", args=[walk.pk])).status_code == 403
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_logging_a_concern_costs_at_most_12_queries_however_many_it_has(
+    client, walk, officer_a, badly_lit, count, django_assert_max_num_queries
+):
+    """Issue 16 point 3: session, user, groups (role), her second factor, the walk, the category, the
+    concern, its audit row (plus the test's savepoint around the INSERT): no existence or constraint
+    checks before it, which the INSERT makes anyway."""
+    for index in range(count):
+        concern_service.log_concern(
+            walk=walk, by=officer_a.user, category=badly_lit, severity="low", when_it_matters="always",
+            latitude=51.47, longitude=-0.07, location_text=f"Place {index}",
+        )  # fmt: skip
+    client.force_login(officer_a.user)
+    with django_assert_max_num_queries(12):
+        response = client.post(url(walk), concern_data(badly_lit), HTTP_ACCEPT="application/json")
+    assert response.json()["ok"] is True
+    assert walk.concerns.count() == count + 1
+
+
+def test_a_concern_outside_london_refused_by_the_database_says_so(walk, officer_a, badly_lit):
+    """Its check constraint is the database's now (no query before the INSERT): the officer still
+    gets the rule's own words, and nothing is saved."""
+    with pytest.raises(concern_service.ConcernError, match="outside Greater London"):
+        concern_service.log_concern(
+            walk=walk, by=officer_a.user, category=badly_lit, severity="low", when_it_matters="always",
+            latitude=52.2, longitude=0.12,
+        )  # fmt: skip
+    with pytest.raises(concern_service.ConcernError, match="Give a location"):
+        concern_service.log_concern(
+            walk=walk, by=officer_a.user, category=badly_lit, severity="low", when_it_matters="always"
+        )
+    assert not walk.concerns.exists()

@@ -714,3 +714,22 @@ def test_the_partner_page_refuses_a_post_without_the_csrf_token(referral):
     assert client.post(page(referral), {"kind": Answer.ACKNOWLEDGE}).status_code == 403
     referral.refresh_from_db()
     assert referral.acknowledged_at is None
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_the_partner_page_and_its_answer_cost_at_most_12_queries(
+    client, concern, council, officer, count, django_assert_max_num_queries
+):
+    """Issue 16 point 3, with 1 or 50 updates shared with the partner on its page."""
+    referral = refer(concern, council, officer.user)
+    for index in range(count - 1):
+        concern_service.add_update(
+            concern=concern, by=officer.user, note=f"Still dark, visit {index}", share_with_partner=True
+        )
+    address = page(referral)
+    with django_assert_max_num_queries(12):
+        response = client.get(address)
+    assert len(response.context["history"]) == count
+    with django_assert_max_num_queries(12):
+        response = client.post(address, {"kind": Answer.ACKNOWLEDGE})
+    assert response.status_code == 302

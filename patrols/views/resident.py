@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from participants.access import role_required
-from participants.models import Resident
-from participants.pairing import active_pairing
+from participants.models import Pairing, Resident
 from participants.roles import RESIDENT
 
 from .. import booking
@@ -22,24 +21,40 @@ from ..access import walk_for
 from ..forms import BookingForm, SlotChoiceForm
 from ..models import LONDON, Walk
 from ..slots import Slot, bookable_slots, booking_period
+from ..sun import sunset_on
 
 
 def _resident(request: HttpRequest) -> Resident | None:
     return Resident.objects.select_related("ward__borough", "user").filter(user=request.user).first()
 
 
+def _resident_and_pairing(request: HttpRequest) -> tuple[Resident | None, Pairing | None]:
+    """Her profile and her active pairing in one query (every resident page needs both: issue 16);
+    a second query only for a resident with no officer yet (waiting, or not signed up)."""
+    pairing = (
+        Pairing.objects.active()
+        .filter(resident__user=request.user)
+        .select_related("officer__user", "resident__ward__borough", "resident__user")
+        .order_by("pk")
+        .first()
+    )
+    if pairing is not None:
+        return pairing.resident, pairing
+    return _resident(request), None
+
+
 @role_required(RESIDENT)
 @require_GET
 def my_walks(request: HttpRequest) -> HttpResponse:
     """Resident: her landing page — her officer, how to check it is her, her walks."""
-    resident = _resident(request)
+    resident, pairing = _resident_and_pairing(request)
     if resident is None:
         return redirect("participants:profile_create")
     now = timezone.now()
     walks = Walk.objects.visible_to(request.user).select_related("officer")
     context = {
         "resident": resident,
-        "pairing": active_pairing(resident),
+        "pairing": pairing,
         "upcoming_walks": list(walks.upcoming(now).order_by("starts_at")),
         "past_walks": list(walks.past(now).select_related("safety_rating").order_by("-starts_at")[:50]),
     }
@@ -62,9 +77,8 @@ def _week_of_slots(request: HttpRequest, officer, ignore_walk=None) -> dict:
     if ignore_walk is not None:
         # Moving: her walk's own time is not a time she can move to (the service refuses it too).
         slots = [slot for slot in slots if slot.starts_at != ignore_walk.starts_at]
-    days: list[tuple[date, list[Slot]]] = [
-        (day, list(group)) for day, group in groupby(slots, key=lambda s: s.day)
-    ]
+    chosen = request.POST.get("starts_at", "")
+    days = [_slot_day(day, list(group), chosen) for day, group in groupby(slots, key=lambda s: s.day)]
     return {
         "days": days,
         "week": week,
@@ -73,6 +87,26 @@ def _week_of_slots(request: HttpRequest, officer, ignore_walk=None) -> dict:
         "first_day": first_day,
         "last_day": first_day + timedelta(days=6),
     }
+
+
+def _slot_day(day: date, slots: list[Slot], chosen: str) -> dict:
+    """One day of the picker, with each slot's words worked out here: a week is ~80 radio buttons,
+    and the template's filters and lookups on each were most of Book a walk's rendering (issue 16)."""
+    sunset = sunset_on(day)
+    prefix = f"slot-{day:%Y%m%d}-"
+    rows = []
+    for number, slot in enumerate(slots, start=1):
+        value = slot.value
+        rows.append(
+            {
+                "id": f"{prefix}{number}",
+                "value": value,
+                "time": f"{slot.starts_at:%H:%M}",
+                "after_dark": slot.starts_at >= sunset,
+                "checked": value == chosen,
+            }
+        )
+    return {"day": day, "sunset": sunset, "slots": rows}
 
 
 def _form(request: HttpRequest, form_class):
@@ -87,10 +121,9 @@ def _form(request: HttpRequest, form_class):
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest) -> HttpResponse:
     """Resident: choose a time with her officer, where to meet and her route."""
-    resident = _resident(request)
+    resident, pairing = _resident_and_pairing(request)
     if resident is None:
         return redirect("participants:profile_create")
-    pairing = active_pairing(resident)
     if pairing is None:
         messages.info(request, "You can book a walk as soon as you are paired with an officer.")
         return redirect("patrols:my_walks")
@@ -117,7 +150,6 @@ def book(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "officer": pairing.officer,
-        "chosen": request.POST.get("starts_at", ""),
         "map_tile_url": settings.MAP_TILE_URL,
         "map_attribution": settings.MAP_ATTRIBUTION,
         **_week_of_slots(request, pairing.officer),
@@ -146,7 +178,6 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "walk": walk,
         "officer": walk.officer,
-        "chosen": request.POST.get("starts_at", ""),
         **_week_of_slots(request, walk.officer, ignore_walk=walk),
     }
     return render(request, "patrols/move.html", context)
