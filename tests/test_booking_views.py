@@ -343,9 +343,9 @@ def test_my_walks_query_count_does_not_grow(client, resident_a, officer_a, count
             resident=resident_a, officer=officer_a, starts_at=start, ends_at=start + timedelta(hours=1)
         )
     client.force_login(resident_a.user)
-    # session, user, groups (role), her active pairing with her profile and officer, upcoming walks,
+    # session, user (with her role), her active pairing with her profile and officer, upcoming walks,
     # past walks
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get(reverse("patrols:my_walks"))
     assert len(response.context["past_walks"]) == count
 
@@ -366,9 +366,9 @@ def test_schedule_query_count_does_not_grow(client, officer_a, count, django_ass
         start = at("15:00") + timedelta(hours=2 * index)
         WalkFactory(officer=officer_a, starts_at=start, ends_at=start + timedelta(hours=1))
     client.force_login(officer_a.user)
-    # session, user, groups (role), her second factor, officer, walks with residents and wards,
+    # session, user (with her role and second factor), officer, walks with residents and wards,
     # one audit insert for every resident shown
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         response = client.get(reverse("patrols:schedule"))
     assert sum(len(walks) for _, walks in response.context["days"]) == count
 

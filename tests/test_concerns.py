@@ -299,13 +299,13 @@ def test_list_pages_keep_a_constant_query_count(
             latitude=51.47, longitude=-0.07, location_text=f"Place {index}",
         )  # fmt: skip
     client.force_login(officer_a.user)
-    # session, user, groups (role), her second factor, count for the paginator, the page of concerns,
+    # session, user (with her role and second factor), count for the paginator, the page of concerns,
     # the ones without a map pin (count and list in one)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         client.get(reverse("patrols:my_concerns"))
-    # session, user, groups (role), her second factor, officer, map points, count, the page, categories,
+    # session, user (with her role and second factor), officer, map points, count, the page, categories,
     # the ones without a map pin
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         response = client.get(reverse("patrols:area_concerns"))
     assert len(response.context["points"]) == count
 

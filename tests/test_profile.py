@@ -191,9 +191,9 @@ def test_my_residents_query_count_does_not_grow_with_residents(
     for _ in range(count):
         PairingFactory(resident=ResidentFactory(), officer=officer_a)
     client.force_login(officer_a.user)
-    # session, user, the user's groups (role), her second factor, her officer profile, her residents,
+    # session, user (with her role and second factor), her officer profile, her residents,
     # one audit insert for all of them
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         response = client.get(MY_RESIDENTS)
     assert len(response.context["residents"]) == count
 
