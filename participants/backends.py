@@ -46,7 +46,7 @@ def _user_with_access_sql() -> str:
     authenticators = Authenticator._meta.db_table
     # Only table names from the models' own metadata go into the text; every value is a parameter.
     return (
-        f'SELECT u.*, (SELECT g.name FROM "{group_table}" g JOIN "{user_groups}" ug ON ug.group_id = g.id '
+        f'SELECT u.*, (SELECT g.name FROM "{group_table}" g JOIN "{user_groups}" ug ON ug.group_id = g.id '  # noqa: S608
         f"WHERE ug.user_id = u.id AND g.name IN ({names}) ORDER BY CASE g.name {rank} END LIMIT 1) "
         f'AS "{ROLE_GROUP}", EXISTS (SELECT 1 FROM "{authenticators}" a WHERE a.user_id = u.id) '
         f'AS "{SECOND_FACTOR}" FROM "{model._meta.db_table}" u WHERE u.id = %s'
