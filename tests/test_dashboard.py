@@ -160,6 +160,28 @@ def test_officer_workload(scheme):
     assert (oval.residents, oval.walks_in_period, oval.open_concerns) == (1, 0, 1)
 
 
+def test_the_workload_table_shows_25_officers_a_page_busiest_first(client, sergeant):
+    """London has 800 officers: the table pages, keeping the dashboard's filters, so the page renders
+    25 rows, not all of them (issue 16)."""
+    for n in range(30):
+        OfficerFactory(display_name=f"PC Page {n:02d}", wards=[ward("Oval")])
+    busiest = OfficerFactory(display_name="PC Zara Busy", wards=[ward("Oval")])
+    PairingFactory(resident=ResidentFactory(ward=ward("Oval")), officer=busiest)
+    client.force_login(sergeant)
+    first = client.get(DASHBOARD, {"ward": ward("Oval").pk})
+    html = first.content.decode()
+    assert len(first.context["workload"]) == 31  # every officer counted, one query
+    assert first.context["workload_page"][0].display_name == "PC Zara Busy"
+    assert html.count("admin/participants/officer/") >= 25 and "Officers 1–25 of 31." in html
+    assert f"ward={ward('Oval').pk}&amp;officers=2#workload-title" in html
+    second = client.get(DASHBOARD, {"ward": ward("Oval").pk, "officers": "2"})
+    assert len(list(second.context["workload_page"])) == 6
+    assert "Previous officers" in second.content.decode()
+    # a page number that isn't one: the nearest page, never an error
+    assert client.get(DASHBOARD, {"officers": "9999"}).status_code == 200
+    assert client.get(DASHBOARD, {"officers": "x"}).status_code == 200
+
+
 def test_filtering_to_a_ward_and_a_period(client, sergeant, scheme):
     client.force_login(sergeant)
     response = client.get(DASHBOARD, {"ward": ward("Oval").pk})
