@@ -8,7 +8,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -36,6 +36,7 @@ from .models import (
     Disclosure,
     Partner,
     Referral,
+    ReferralQuerySet,
     RoutingRule,
     SafetyRating,
     Walk,
@@ -506,10 +507,6 @@ class CurrentFilter(admin.SimpleListFilter):
         return queryset
 
 
-# Acknowledged by its due time (five working days, bank holidays skipped: Referral.ack_due_at).
-ON_TIME = Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at"))
-
-
 class AcknowledgedFilter(admin.SimpleListFilter):
     title = "acknowledgement"
     parameter_name = "acknowledged"
@@ -523,7 +520,7 @@ class AcknowledgedFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "on_time":
-            return queryset.filter(ON_TIME)
+            return queryset.filter(ReferralQuerySet.ACKNOWLEDGED_ON_TIME)
         if self.value() == "late":
             return queryset.filter(acknowledged_at__gt=F("ack_due_at"))
         if self.value() == "waiting":

@@ -569,9 +569,25 @@ class ConcernUpdate(models.Model):
 
 
 class ReferralQuerySet(models.QuerySet):
+    """Each condition is written once, as a Q, so the dashboard can count them as FILTERs in a single
+    aggregate (patrols/stats.py) and the admin filter on them, meaning exactly what these methods mean."""
+
+    CURRENT = Q(ended_at__isnull=True)
+    # Acknowledged by its due time: five working days after referral, bank holidays skipped (ack_due_at
+    # is set by patrols.referrals.working_days_after when the referral is made).
+    ACKNOWLEDGED_ON_TIME = Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at"))
+
+    @staticmethod
+    def unacknowledged_q(now: datetime) -> Q:
+        return ReferralQuerySet.CURRENT & Q(state=Referral.State.SENT, ack_due_at__lte=now)
+
+    @staticmethod
+    def overdue_q(today) -> Q:
+        return ReferralQuerySet.CURRENT & ~Q(state=Referral.State.FIXED) & Q(target_date__lt=today)
+
     def current(self) -> ReferralQuerySet:
         """Still with the partner (not passed back as not theirs, refused, or re-routed)."""
-        return self.filter(ended_at__isnull=True)
+        return self.filter(self.CURRENT)
 
     def open(self) -> ReferralQuerySet:
         """Current and not fixed: the partner still has something to do."""
@@ -579,11 +595,11 @@ class ReferralQuerySet(models.QuerySet):
 
     def unacknowledged_after(self, now: datetime) -> ReferralQuerySet:
         """Past its five working days with no answer: chased once, shown on the dashboard."""
-        return self.current().filter(state=Referral.State.SENT, ack_due_at__lte=now)
+        return self.filter(self.unacknowledged_q(now))
 
     def overdue(self, today) -> ReferralQuerySet:
         """Past the target date the partner gave, and not fixed."""
-        return self.open().filter(target_date__lt=today)
+        return self.filter(self.overdue_q(today))
 
 
 class Referral(models.Model):

@@ -37,7 +37,7 @@ from django.utils import timezone
 from participants.models import Borough, Officer, Pairing, Resident, Ward
 from walkandtalk.outbox.models import Notification
 
-from .models import LONDON, Concern, OpenConcernCount, Referral, SafetyRating, Walk
+from .models import LONDON, Concern, OpenConcernCount, Referral, ReferralQuerySet, SafetyRating, Walk
 
 AGE_BUCKETS = [("0–7 days", 0, 7), ("8–28 days", 8, 28), ("Over 28 days", 29, None)]
 
@@ -605,24 +605,9 @@ def top_places(scope: Scope, limit: int = 10) -> list[dict]:
     )
 
 
-# What the partner figures count, as filters over Referral. They say what the QuerySet methods say
-# (ReferralQuerySet.overdue and unacknowledged_after), as FILTERs in one aggregate rather than a
-# query per partner; tests/test_partner_dashboard.py holds them to the methods.
-def _current() -> Q:
-    return Q(ended_at__isnull=True)
-
-
-def overdue_q(today: date) -> Q:
-    return _current() & ~Q(state=Referral.State.FIXED) & Q(target_date__lt=today)
-
-
-def unacknowledged_q(now: datetime) -> Q:
-    return _current() & Q(state=Referral.State.SENT, ack_due_at__lte=now)
-
-
-# Acknowledged by its due time: five working days after referral, bank holidays skipped (ack_due_at
-# is set by patrols.referrals.working_days_after when the referral is made).
-ACKNOWLEDGED_ON_TIME = Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at"))
+# What the partner figures count: ReferralQuerySet's own conditions, as FILTERs in one aggregate rather
+# than a query per partner.
+_CURRENT = ReferralQuerySet.CURRENT
 
 
 def _partner_rows(scope: Scope, now: datetime | None = None) -> QuerySet:
@@ -634,15 +619,15 @@ def _partner_rows(scope: Scope, now: datetime | None = None) -> QuerySet:
     return (
         Referral.objects.filter(scope.area("concern__ward"))
         # The period's referrals and every current one: the indexes narrow it before the FILTERs.
-        .filter(made | _current())
+        .filter(made | _CURRENT)
         .values("partner_id", partner_name=F("partner__name"))
         .annotate(
             referred=Count("pk", filter=made),
-            acknowledged=Count("pk", filter=made & ACKNOWLEDGED_ON_TIME),
+            acknowledged=Count("pk", filter=made & ReferralQuerySet.ACKNOWLEDGED_ON_TIME),
             fixed=Count("pk", filter=fixed),
             median_to_fix=Median(to_fix, filter=fixed, output_field=FloatField()),
-            overdue=Count("pk", filter=overdue_q(today)),
-            unacknowledged=Count("pk", filter=unacknowledged_q(now)),
+            overdue=Count("pk", filter=ReferralQuerySet.overdue_q(today)),
+            unacknowledged=Count("pk", filter=ReferralQuerySet.unacknowledged_q(now)),
         )
         .filter(Q(referred__gt=0) | Q(overdue__gt=0) | Q(unacknowledged__gt=0))
         .order_by("partner_name")
