@@ -23,13 +23,13 @@ from datetime import date, datetime, timedelta
 from functools import cache
 
 import holidays
-from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from participants.audit import record_event
+from participants.messages import url
 from participants.models import AuditEvent, User
 
 from . import notifications
@@ -164,9 +164,7 @@ def link_token(referral: Referral) -> str:
 
 
 def link_url(referral: Referral) -> str:
-    from django.urls import reverse
-
-    return settings.SITE_URL.rstrip("/") + reverse("patrols:partner_referral", args=[link_token(referral)])
+    return url("patrols:partner_referral", link_token(referral))
 
 
 @dataclass
