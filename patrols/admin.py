@@ -594,13 +594,7 @@ class ReferralAdmin(ReadOnlyModelAdmin):
 
     @admin.display(boolean=True, description="overdue")
     def overdue(self, referral) -> bool:
-        today = timezone.localdate(timezone.now(), LONDON)
-        return bool(
-            referral.is_current
-            and referral.state != Referral.State.FIXED
-            and referral.target_date
-            and referral.target_date < today
-        )
+        return referral.is_overdue
 
     def _confirm(self, request, queryset, *, action: str, title: str, question: str, confirm: str, rows):
         context = {

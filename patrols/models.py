@@ -667,6 +667,16 @@ class Referral(models.Model):
         return self.ended_at is None
 
     @property
+    def is_overdue(self) -> bool:
+        """Past the target date the partner gave, and not fixed: ReferralQuerySet.overdue, for one row."""
+        return bool(
+            self.is_current
+            and self.state != self.State.FIXED
+            and self.target_date
+            and self.target_date < timezone.localdate(timezone.now(), LONDON)
+        )
+
+    @property
     def acknowledged_on_time(self) -> bool:
         return self.acknowledged_at is not None and self.acknowledged_at <= self.ack_due_at
 

@@ -11,7 +11,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from participants.access import officer_of, role_required
@@ -28,7 +27,7 @@ from ..forms import (
     DisclosureForm,
     ReferForm,
 )
-from ..models import LONDON, Concern, Referral, RoutingRule
+from ..models import Concern, Referral, RoutingRule
 from ..stats import without_pin
 
 STAFF = (OFFICER, SERGEANT)
@@ -161,7 +160,6 @@ def _detail_page(
             if update.answer and update.referral_id
             else ""
         )
-    today = timezone.localdate(timezone.now(), LONDON)
     context = {
         "concern": concern,
         "updates": updates,
@@ -170,12 +168,7 @@ def _detail_page(
         "suggestion": suggestion_text(rule) if rule is not None else "",
         "current": current,
         "referral_history": history,
-        "overdue": bool(
-            current
-            and current.target_date
-            and current.state != Referral.State.FIXED
-            and current.target_date < today
-        ),
+        "overdue": bool(current and current.is_overdue),
     }
     return render(request, "patrols/concern_detail.html", context)
 

@@ -12,14 +12,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_http_methods
 
 from .. import referrals
 from ..forms import PartnerAnswerForm
 from ..messages import partner_view
-from ..models import LONDON, Referral
+from ..models import Referral
 
 # Why a referral is no longer with the partner, in their words.
 ENDED = {
@@ -74,12 +73,7 @@ def partner_referral(request: HttpRequest, token: str) -> HttpResponse:
         "history": history,
         "form": form,
         "ended_because": ("" if referral.is_current else ENDED.get(referral.state, ENDED_BY_POLICE)),
-        "overdue": bool(
-            referral.is_current
-            and referral.target_date
-            and referral.state != Referral.State.FIXED
-            and referral.target_date < timezone.localdate(timezone.now(), LONDON)
-        ),
+        "overdue": referral.is_overdue,
         "station_phone": settings.STATION_PHONE,
         # A partner's page, not a resident's: no "Exit this page" (base.html asks this).
         "show_quick_exit": False,
