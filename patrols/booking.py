@@ -220,9 +220,13 @@ def cancel_walk(
     if check_rules and role_of(by) != RESIDENT and not reason:
         raise BookingError("Give a reason: the resident is told the walk is cancelled, and why.")
     with transaction.atomic():
-        _lock_officer(walk.officer)
+        # The walk's own row is the lock (only that row: `of`): a cancellation only frees time, so it
+        # need not queue behind her officer's other bookings (a booking for that time sees it taken
+        # until this commits), and a move of the same walk waits here and re-reads it after.
         walk = (
-            Walk.objects.select_for_update().select_related("resident__user", "officer__user").get(pk=walk.pk)
+            Walk.objects.select_for_update(of=("self",))
+            .select_related("resident__user", "officer__user")
+            .get(pk=walk.pk)
         )
         if not walk.can_become(Walk.Status.CANCELLED):
             raise BookingError(f"This walk is {walk.get_status_display().lower()}, so it can’t be cancelled.")

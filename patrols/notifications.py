@@ -80,12 +80,16 @@ def walk_cancelled(walk: Walk, *, by: User | None) -> None:
         knew.add(walk.booked_by_id)
     kind = messages.WalkCancelled
     rows = [_about(walk, kind, user, by=by) for user in kind.recipients(walk) if user.pk in knew]
-    outbox.record(*rows)
+    outbox.record(*rows, replace=False)
+    # Her (and their) unsent notices and reminders: replaced by the cancellation for those told of
+    # it, cancelled for the rest (WalkCancelled supersedes exactly UPCOMING_WALK).
     outbox.cancel(
         about_type="walk",
         about_id=walk.pk,
         kinds=UPCOMING_WALK,
         reason="The walk was cancelled before she had been told of it.",
+        replaced_for={row.recipient_id for row in rows},
+        replaced_by=kind.title,
     )
 
 

@@ -28,17 +28,22 @@ def _resident(request: HttpRequest) -> Resident | None:
     return Resident.objects.select_related("ward__borough", "user").filter(user=request.user).first()
 
 
-def _resident_and_pairing(request: HttpRequest) -> tuple[Resident | None, Pairing | None]:
+def _resident_and_pairing(
+    request: HttpRequest, *related: str
+) -> tuple[Resident | None, Pairing | None]:
     """Her profile and her active pairing in one query (every resident page needs both: issue 16);
-    a second query only for a resident with no officer yet (waiting, or not signed up)."""
+    a second query only for a resident with no officer yet (waiting, or not signed up). `related`:
+    what else the page needs with them (e.g. "officer__user" to write to her officer). Her own user
+    row is the request's: joining it again was most of the statement's cost."""
     pairing = (
         Pairing.objects.active()
         .filter(resident__user=request.user)
-        .select_related("officer__user", "resident__ward__borough", "resident__user")
+        .select_related("officer", "resident", *related)
         .order_by("pk")
         .first()
     )
     if pairing is not None:
+        pairing.resident.user = request.user
         return pairing.resident, pairing
     return _resident(request), None
 
@@ -51,7 +56,7 @@ def my_walks(request: HttpRequest) -> HttpResponse:
     if resident is None:
         return redirect("participants:profile_create")
     now = timezone.now()
-    walks = Walk.objects.visible_to(request.user).select_related("officer")
+    walks = Walk.objects.filter(resident=resident).select_related("officer")  # hers: visible_to's rule
     context = {
         "resident": resident,
         "pairing": pairing,
@@ -121,7 +126,7 @@ def _form(request: HttpRequest, form_class):
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest) -> HttpResponse:
     """Resident: choose a time with her officer, where to meet and her route."""
-    resident, pairing = _resident_and_pairing(request)
+    resident, pairing = _resident_and_pairing(request, "officer__user")  # the booking tells her officer
     if resident is None:
         return redirect("participants:profile_create")
     if pairing is None:

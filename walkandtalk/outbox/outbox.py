@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 
 from . import kinds
 from .models import Notification
@@ -46,14 +46,27 @@ def cancel(
     reason: str,
     kinds: Iterable[str] | None = None,
     recipient_ids: Iterable[int] | None = None,
+    replaced_for: Iterable[int] = (),
+    replaced_by: str = "",
 ) -> int:
-    """Cancel a thing's unsent messages (of some kinds, to some people), saying why."""
+    """Cancel a thing's unsent messages (of some kinds, to some people), saying why. Those to the
+    people in `replaced_for` become "replaced" instead, by a newer message titled `replaced_by` that
+    the caller has just recorded (`record(replace=False)`): one UPDATE for both, not two."""
     pending = Notification.objects.unsent().about(about_type, about_id)
     if kinds is not None:
         pending = pending.filter(kind__in=list(kinds))
     if recipient_ids is not None:
         pending = pending.filter(recipient_id__in=list(recipient_ids))
-    return pending.update(status=Status.CANCELLED, note=reason)
+    replaced_for = list(replaced_for)
+    if not replaced_for:
+        return pending.update(status=Status.CANCELLED, note=reason)
+    told_anew = Q(recipient_id__in=replaced_for)
+    return pending.update(
+        status=Case(When(told_anew, then=Value(Status.REPLACED)), default=Value(Status.CANCELLED)),
+        note=Case(
+            When(told_anew, then=Value(f"Replaced by a newer message: {replaced_by}.")), default=Value(reason)
+        ),
+    )
 
 
 def told(*, about_type: str, about_id: int, kinds: Iterable[str]) -> set[int]:

@@ -1,0 +1,148 @@
+"""Where one page's time goes, function by function (issue 16: the closing note's profile frames).
+
+    DATABASE_URL=postgres://... python bench/frames.py my_walks [--requests 50] [--top 25]
+
+Uses the data set `bench/web.py` seeded (run it once first) and its scenarios: the same sessions and
+targets, through Django's test client in this process, warm. Prints cProfile's top frames by own time
+and by cumulative time for the page's requests, then deletes what the run added, as bench/web.py does.
+Scenario keys: `python bench/frames.py --list`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import secrets
+import string
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from bench import web  # noqa: E402 — after the path is set
+
+
+def print_statements(request) -> None:
+    """One request's statements with their times (ms), slowest first marked."""
+    import time
+
+    from django.db import connection
+
+    timed: list[tuple[float, str]] = []
+
+    def wrapper(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            timed.append((1000 * (time.perf_counter() - started), sql))
+
+    with connection.execute_wrapper(wrapper):
+        request()
+    print(f"{len(timed)} statements, {sum(ms for ms, _ in timed):.2f} ms in SQL:")
+    for ms, sql in timed:
+        print(f"  {ms:7.2f} ms  {sql[:300]}")
+    print()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("page", nargs="?", help="scenario key, e.g. my_walks")
+    parser.add_argument("--scale", choices=["london", "pilot", "tiny"], default="london")
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--list", action="store_true", help="list the scenario keys")
+    parser.add_argument("--path", default="", help="GET this path instead, as the scenario's users")
+    parser.add_argument("--sql", action="store_true", help="also print one request's statements, timed")
+    args = parser.parse_args()
+    database_url = os.environ.get("DATABASE_URL")
+    if not database_url:
+        sys.exit("Set DATABASE_URL to the server bench/web.py seeded its data set on.")
+    bench_url, _, _ = web.bench_database(database_url, args.scale)
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DATABASE_URL": bench_url,
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SITE_URL": "https://127.0.0.1",
+            "EMAIL_URL": "dummymail://",
+            "SECURE_SSL_REDIRECT": "false",
+            "LOG_LEVEL": "WARNING",
+            "CACHE_KEY_PREFIX": f"walkandtalk-profile-{secrets.token_hex(4)}",
+        }
+    )
+    if not os.environ.get("REDIS_URL"):
+        os.environ["ALLOW_NO_REDIS"] = "1"
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test import Client
+    from django.utils import timezone
+
+    started = timezone.now()
+    scenarios, info = web.prepare(args.scale, max(args.requests + 5, 10), new_scopes=args.requests + 5)
+    by_key = {scenario.key: scenario for scenario in scenarios}
+    try:
+        if args.list or args.page not in by_key:
+            print("Scenarios: " + ", ".join(by_key))
+            return 0 if args.list else 2
+        scenario = by_key[args.page]
+        csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+        client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
+
+        def once(i: int) -> int:
+            client.cookies.clear()
+            client.cookies[settings.CSRF_COOKIE_NAME] = csrf
+            if scenario.sessions:
+                client.cookies[settings.SESSION_COOKIE_NAME] = scenario.sessions[i % len(scenario.sessions)]
+            path = scenario.path(i) if callable(scenario.path) else scenario.path
+            if args.path:
+                path, scenario.method = args.path, "GET"
+            extra = {"HTTP_ACCEPT": "application/json"} if scenario.accept_json else {}
+            extra |= {"HTTP_" + k.upper().replace("-", "_"): v for k, v in scenario.headers.items()}
+            if scenario.method == "POST":
+                response = client.post(path, scenario.data(i), **extra)
+            else:
+                response = client.get(path, **extra)
+            if response.streaming:
+                b"".join(response.streaming_content)
+            return response.status_code
+
+        for i in range(3):  # warm: per-process caches, as in a running worker
+            once(i)
+        if args.sql:
+            print_statements(lambda: once(3 + args.requests))
+        import time
+
+        began, cpu = time.perf_counter(), time.process_time()
+        for i in range(3, 3 + args.requests):
+            once(i)
+        plain = 1000 * (time.perf_counter() - began) / args.requests
+        cpu = 1000 * (time.process_time() - cpu) / args.requests
+        # CPU time is this process's own (not the database server's): steadier on a busy machine.
+        print(f"{scenario.label}: {plain:.2f} ms per request ({cpu:.2f} ms CPU), warm, no profiler")
+        profiler = cProfile.Profile()
+        statuses = []
+        profiler.enable()
+        for i in range(3, 3 + args.requests):
+            statuses.append(once(i))
+        profiler.disable()
+        print(f"{scenario.label}: {args.requests} requests, statuses {sorted(set(statuses))}")
+        stats = pstats.Stats(profiler).strip_dirs()
+        total = stats.total_tt
+        print(f"{1000 * total / args.requests:.2f} ms per request (under cProfile)\n")
+        stats.sort_stats("tottime").print_stats(args.top)
+        stats.sort_stats("cumulative").print_stats(args.top)
+    finally:
+        web.cleanup(started, info)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
