@@ -28,9 +28,7 @@ def _resident(request: HttpRequest) -> Resident | None:
     return Resident.objects.select_related("ward__borough", "user").filter(user=request.user).first()
 
 
-def _resident_and_pairing(
-    request: HttpRequest, *related: str
-) -> tuple[Resident | None, Pairing | None]:
+def _resident_and_pairing(request: HttpRequest, *related: str) -> tuple[Resident | None, Pairing | None]:
     """Her profile and her active pairing in one query (every resident page needs both: issue 16);
     a second query only for a resident with no officer yet (waiting, or not signed up). `related`:
     what else the page needs with them (e.g. "officer__user" to write to her officer). Her own user
