@@ -39,6 +39,9 @@ def print_statements(request) -> None:
             return execute(sql, params, many, context)
         finally:
             timed.append((1000 * (time.perf_counter() - started), sql))
+            if os.environ.get("FRAMES_SQL_FILE"):  # each statement in full, with its values, to EXPLAIN
+                with connection.cursor() as cursor, open(os.environ["FRAMES_SQL_FILE"], "a") as out:
+                    out.write(cursor.mogrify(sql, params).decode() + ";\n\n")
 
     with connection.execute_wrapper(wrapper):
         request()
@@ -56,6 +59,8 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--list", action="store_true", help="list the scenario keys")
     parser.add_argument("--path", default="", help="GET this path instead, as the scenario's users")
+    parser.add_argument("--save", default="", help="write the last response's body to this file")
+    parser.add_argument("--why", action="store_true", help="print why a POST answered 200 (a refusal)")
     parser.add_argument("--sql", action="store_true", help="also print one request's statements, timed")
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL")
@@ -86,7 +91,7 @@ def main() -> int:
     from django.utils import timezone
 
     started = timezone.now()
-    scenarios, info = web.prepare(args.scale, max(args.requests + 5, 10), new_scopes=args.requests + 5)
+    scenarios, info = web.prepare(args.scale, 2 * args.requests + 5, new_scopes=2 * args.requests + 5)
     by_key = {scenario.key: scenario for scenario in scenarios}
     try:
         if args.list or args.page not in by_key:
@@ -110,14 +115,24 @@ def main() -> int:
                 response = client.post(path, scenario.data(i), **extra)
             else:
                 response = client.get(path, **extra)
-            if response.streaming:
-                b"".join(response.streaming_content)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            if args.save:
+                Path(args.save).write_bytes(body)
+            if scenario.method == "POST" and response.status_code == 200 and args.why:
+                import re
+
+                print(
+                    "  200 to a POST:",
+                    re.findall(
+                        r"<strong>(.*?)</strong>|alert-danger[^>]*>(.*?)<", response.content.decode(), re.S
+                    )[:4],
+                )
             return response.status_code
 
         for i in range(3):  # warm: per-process caches, as in a running worker
             once(i)
         if args.sql:
-            print_statements(lambda: once(3 + args.requests))
+            print_statements(lambda: once(3 + 2 * args.requests))
         import time
 
         began, cpu = time.perf_counter(), time.process_time()
@@ -130,7 +145,7 @@ def main() -> int:
         profiler = cProfile.Profile()
         statuses = []
         profiler.enable()
-        for i in range(3, 3 + args.requests):
+        for i in range(3 + args.requests, 3 + 2 * args.requests):  # POSTs: each target once
             statuses.append(once(i))
         profiler.disable()
         print(f"{scenario.label}: {args.requests} requests, statuses {sorted(set(statuses))}")

@@ -259,7 +259,9 @@ def _period_parts(scope: Scope) -> dict[str, QuerySet]:
     }
 
 
-def _live_parts(scope: Scope, now: datetime, oldest: int = 15) -> dict[str, QuerySet]:
+def _live_parts(
+    scope: Scope, now: datetime, oldest: int = 15, workload: slice = slice(None)
+) -> dict[str, QuerySet]:
     unresolved = Concern.objects.filter(scope.area("ward")).unresolved()
     recent = unresolved.filter(created_at__gt=now - timedelta(days=AGE_BUCKETS[1][2] + 1))
     return {
@@ -289,7 +291,10 @@ def _live_parts(scope: Scope, now: datetime, oldest: int = 15) -> dict[str, Quer
             ward_name=F("ward__name"),
             partner_name=F("partner__name"),
         ).order_by("created_at", "pk")[:oldest],
-        "workload": _workload_rows(scope),
+        # One page of officers (`workload`): the walks-in-period subquery runs for those only, not for
+        # London's 800; the count says how many pages there are.
+        "workload": _workload_rows(scope)[workload],
+        "workload_count": _whole(_workload_officers(scope), count=Count("pk", distinct=True)),
         "waiting_list": Resident.objects.filter(scope.area("ward"), waiting_since__isnull=False)
         .values("pk", "preferred_name", "waiting_since", ward_name=F("ward__name"))
         .order_by("waiting_since", "pk")[:10],
@@ -443,16 +448,25 @@ def period_figures(scope: Scope) -> dict[str, list[dict]]:
     return together(_period_parts(scope))
 
 
-def live_figures(scope: Scope, now: datetime | None = None) -> dict[str, list[dict]]:
-    """The rows of every current-state figure, in one query (never cached)."""
-    return together(_live_parts(scope, now or timezone.now()))
+def live_figures(
+    scope: Scope, now: datetime | None = None, workload: slice = slice(None)
+) -> dict[str, list[dict]]:
+    """The rows of every current-state figure, in one query (never cached); `workload`: which of the
+    officers, busiest first."""
+    return together(_live_parts(scope, now or timezone.now(), workload=workload))
 
 
-def dashboard(scope: Scope, period: dict | None = None, now: datetime | None = None) -> dict:
+def dashboard(
+    scope: Scope, period: dict | None = None, now: datetime | None = None, workload: slice = slice(None)
+) -> dict:
     """Everything the dashboard shows: the period's rows (given, from the cache, or fetched) and the
-    live rows, shaped. One query each."""
+    live rows, shaped. One query each. `workload`: which officers' rows (busiest first); every
+    officer is counted in `workload_count`."""
     now = now or timezone.now()
-    rows = {**(period if period is not None else period_figures(scope)), **live_figures(scope, now)}
+    rows = {
+        **(period if period is not None else period_figures(scope)),
+        **live_figures(scope, now, workload=workload),
+    }
     return {
         "headline": _headline(rows, now),
         "safe": _feeling_safe(rows),
@@ -463,6 +477,7 @@ def dashboard(scope: Scope, period: dict | None = None, now: datetime | None = N
         "actions": _open_actions(rows),
         "partners": _partner_shape(rows["partners"]),
         "workload": _workload(rows["workload"]),
+        "workload_count": _one(rows["workload_count"])["count"],
         "waiting": _waiting_list(rows["waiting_list"]),
         "failed_messages": _one(rows["failed"])["count"],
     }
@@ -551,12 +566,17 @@ def open_actions(scope: Scope, now: datetime | None = None, oldest: int = 15) ->
     return _open_actions(together(_pick(parts, "open_by_partner", "open_recent", "oldest")))
 
 
-def _workload_rows(scope: Scope) -> QuerySet:
+def _workload_officers(scope: Scope) -> QuerySet:
     officers = Officer.objects.filter(is_active=True)
     if scope.ward is not None:
-        officers = officers.filter(wards=scope.ward)
-    elif scope.borough is not None:
-        officers = officers.filter(wards__borough=scope.borough).distinct()
+        return officers.filter(wards=scope.ward)
+    if scope.borough is not None:
+        return officers.filter(wards__borough=scope.borough).distinct()
+    return officers
+
+
+def _workload_rows(scope: Scope) -> QuerySet:
+    officers = _workload_officers(scope)
     walks = (
         Walk.objects.filter(officer=OuterRef("pk"), status__in=Walk.ACTIVE_STATUSES)
         .filter(scope.during("starts_at"))
@@ -573,13 +593,14 @@ def _workload_rows(scope: Scope) -> QuerySet:
         open_concerns=Coalesce(F("workload__open_concerns"), 0),
         last_walk=F("workload__last_walk_at"),
         walks_in_period=Coalesce(Subquery(walks, output_field=IntegerField()), 0),
-    ).order_by("-residents", "display_name")
+    ).order_by("-residents", "display_name", "pk")
 
 
-def officer_workload(scope: Scope) -> list[SimpleNamespace]:
-    """Per active officer covering the area: residents ÷ capacity, open concerns and last walk from the
-    OfficerWorkload counter; walks in the period from the (officer, starts_at) index. One query."""
-    return _workload(list(_workload_rows(scope)))
+def officer_workload(scope: Scope, window: slice = slice(None)) -> list[SimpleNamespace]:
+    """Per active officer covering the area (those in `window`, busiest first): residents ÷ capacity,
+    open concerns and last walk from the OfficerWorkload counter; walks in the period from the
+    (officer, starts_at) index. One query."""
+    return _workload(list(_workload_rows(scope)[window]))
 
 
 def waiting_list(scope: Scope, limit: int = 10) -> list[Resident]:

@@ -161,8 +161,8 @@ def test_officer_workload(scheme):
 
 
 def test_the_workload_table_shows_25_officers_a_page_busiest_first(client, sergeant):
-    """London has 800 officers: the table pages, keeping the dashboard's filters, so the page renders
-    25 rows, not all of them (issue 16)."""
+    """London has 800 officers: the table pages, keeping the dashboard's filters, so the page reads and
+    renders 25 rows, not all of them, and counts them all (issue 16)."""
     for n in range(30):
         OfficerFactory(display_name=f"PC Page {n:02d}", wards=[ward("Oval")])
     busiest = OfficerFactory(display_name="PC Zara Busy", wards=[ward("Oval")])
@@ -170,16 +170,21 @@ def test_the_workload_table_shows_25_officers_a_page_busiest_first(client, serge
     client.force_login(sergeant)
     first = client.get(DASHBOARD, {"ward": ward("Oval").pk})
     html = first.content.decode()
-    assert len(first.context["workload"]) == 31  # every officer counted, one query
+    assert first.context["workload_count"] == 31  # every officer counted
+    assert len(first.context["workload"]) == 25  # one page read
     assert first.context["workload_page"][0].display_name == "PC Zara Busy"
     assert html.count("admin/participants/officer/") >= 25 and "Officers 1–25 of 31." in html
     assert f"ward={ward('Oval').pk}&amp;officers=2#workload-title" in html
     second = client.get(DASHBOARD, {"ward": ward("Oval").pk, "officers": "2"})
     assert len(list(second.context["workload_page"])) == 6
     assert "Previous officers" in second.content.decode()
-    # a page number that isn't one: the nearest page, never an error
-    assert client.get(DASHBOARD, {"officers": "9999"}).status_code == 200
-    assert client.get(DASHBOARD, {"officers": "x"}).status_code == 200
+    # a page number past the end (a stale link): the last page; one that isn't a number: the first
+    past = client.get(DASHBOARD, {"ward": ward("Oval").pk, "officers": "9999"})
+    assert past.status_code == 200 and past.context["workload_page"].number == 2
+    assert len(list(past.context["workload_page"])) == 6
+    for junk in ("x", "0", "-3", "1e9", "9" * 40):
+        response = client.get(DASHBOARD, {"officers": junk})
+        assert response.status_code == 200 and response.context["workload_page"].number == 1
 
 
 def test_filtering_to_a_ward_and_a_period(client, sergeant, scheme):
