@@ -151,6 +151,9 @@ def push_settings(request: HttpRequest) -> HttpResponse:
 
 
 def _json_body(request: HttpRequest) -> object:
+    # A form post has been read as a form already (by the CSRF check): it is not a subscription.
+    if request.content_type != "application/json":
+        raise push.SubscriptionError("The browser sent something that is not a subscription.")
     if len(request.body) > PUSH_BODY_MAX_BYTES:
         raise push.SubscriptionError("That is too much for a subscription.")
     try:

@@ -414,6 +414,19 @@ def test_hostile_subscriptions_get_a_clear_400(officer, body, message):
     assert not PushSubscription.objects.exists()
 
 
+@pytest.mark.parametrize("url", ["participants:push_subscribe", "participants:push_unsubscribe"])
+def test_a_form_or_a_huge_body_instead_of_json_gets_a_400(officer, url):
+    client = phone(officer.user)
+    response = client.post(
+        reverse("participants:push_subscribe"), {"endpoint": "https://fcm.googleapis.com/x"}
+    )
+    assert response.status_code == 400 and "not a subscription" in response.json()["error"]
+    huge = json.dumps({"endpoint": "https://fcm.googleapis.com/x", "padding": "x" * 3_000_000})
+    response = client.post(reverse(url), huge, content_type="application/json")
+    assert response.status_code == 400
+    assert not PushSubscription.objects.exists()
+
+
 def test_a_public_push_service_address_is_accepted(officer):
     response = phone(officer.user).post(
         reverse("participants:push_subscribe"),
