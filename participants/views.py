@@ -137,13 +137,15 @@ PUSH_BODY_MAX_BYTES = 4096
 def push_settings(request: HttpRequest) -> HttpResponse:
     """Officer: turn notifications on or off on this phone, and see (and remove) her other devices."""
     devices = list(PushSubscription.objects.filter(user=request.user))
-    session_key = request.session.session_key
+    session_key, cookie_device = request.session.session_key, push.device_of(request)
     return render(
         request,
         "participants/push.html",
         {
             "devices": devices,
-            "this_device": next((d for d in devices if d.session_key == session_key), None),
+            "this_device": next(
+                (d for d in devices if d.session_key == session_key or d.pk == cookie_device), None
+            ),
             "push_enabled": settings.PUSH_ENABLED,
             "vapid_public_key": settings.VAPID_PUBLIC_KEY,
         },
@@ -177,7 +179,9 @@ def push_subscribe(request: HttpRequest) -> JsonResponse:
         )
     except push.SubscriptionError as error:
         return JsonResponse({"error": str(error)}, status=400)
-    return JsonResponse({"device": device.label or "This device"})
+    response = JsonResponse({"device": device.label or "This device"})
+    push.remember_device(response, device)
+    return response
 
 
 @role_required(OFFICER)
@@ -197,9 +201,12 @@ def push_unsubscribe(request: HttpRequest) -> HttpResponse:
         user=request.user, endpoint=endpoint, session_key=request.session.session_key or ""
     )
     if request.content_type == "application/json":
-        return JsonResponse({"removed": removed})
-    messages.success(request, "Notifications are off on this phone.")
-    return redirect("participants:push")
+        response = JsonResponse({"removed": removed})
+    else:
+        messages.success(request, "Notifications are off on this phone.")
+        response = redirect("participants:push")
+    push.forget_device(response)
+    return response
 
 
 @role_required(OFFICER)

@@ -62,3 +62,4 @@ WHITENOISE_USE_FINDERS = True
 # The browser tests' live server speaks plain HTTP, where browsers refuse __Host- cookies.
 SESSION_COOKIE_NAME = "sessionid"
 CSRF_COOKIE_NAME = "csrftoken"
+PUSH_DEVICE_COOKIE_NAME = "pushdevice"

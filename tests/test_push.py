@@ -137,6 +137,7 @@ def test_a_booking_reaches_her_phone_by_push_as_well_as_by_email(service, office
     assert sorted(m.to[0] for m in mail.outbox) == sorted([officer.user.email, resident.user.email])
     row = Notification.objects.get(channel=PUSH)
     assert (row.recipient, row.kind, row.status) == (officer.user, "booking_confirmation", "sent")
+    assert row.data["device"] == "Chrome on Android"
     assert row.provider_reference.startswith(service.origin + "/message/")
     subscription.refresh_from_db()
     assert subscription.last_success_at is not None
@@ -304,6 +305,55 @@ def test_signing_out_removes_that_devices_subscription_only(service, officer, re
     assert [r["device"] for r in service.received] == ["tablet"]
 
 
+def sign_in_on(client: Client, user, *, minutes_later: int) -> None:
+    """The real sign-in, password then second factor (a fresh code: each is good once)."""
+    from tests.factories import PASSWORD, totp_code
+
+    with time_machine.travel(NOW + timedelta(minutes=minutes_later), tick=False):
+        response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+        assert client.post(response.url, {"code": totp_code()}).status_code == 302
+
+
+def test_signing_in_again_on_the_phone_keeps_its_push_and_signing_out_then_removes_it(service, officer):
+    from django.conf import settings
+
+    client = Client()
+    sign_in_on(client, officer.user, minutes_later=0)
+    turn_on(client, service.subscription(service.device("pixel")))
+    first_session = PushSubscription.objects.get().session_key
+    # Her staff session ends with the browser (or after 12 hours); she signs in again on the same phone.
+    del client.cookies[settings.SESSION_COOKIE_NAME]
+    sign_in_on(client, officer.user, minutes_later=1)
+    device = PushSubscription.objects.get()
+    assert device.session_key == client.session.session_key != first_session
+    assert "Notifications are on for this phone" in client.get(reverse("participants:push")).content.decode()
+    client.post(reverse("account_logout"))
+    assert not PushSubscription.objects.exists()
+
+
+def test_someone_else_signing_in_on_the_phone_ends_the_last_persons_push(service, officer):
+    from django.conf import settings
+
+    client = Client()
+    sign_in_on(client, officer.user, minutes_later=0)
+    turn_on(client, service.subscription(service.device("shared")))
+    del client.cookies[settings.SESSION_COOKIE_NAME]  # she never signed out; her session ran out
+    colleague = OfficerFactory()
+    sign_in_on(client, colleague.user, minutes_later=1)
+    assert not PushSubscription.objects.exists()
+
+
+def test_a_forged_device_cookie_is_ignored(service, officer):
+    from django.conf import settings
+
+    turn_on(phone(officer.user), service.subscription(service.device("pixel")))
+    device = PushSubscription.objects.get()
+    other = phone(OfficerFactory().user)
+    other.cookies[settings.PUSH_DEVICE_COOKIE_NAME] = str(device.pk)  # unsigned: a guess
+    other.post(reverse("account_logout"))
+    assert PushSubscription.objects.filter(pk=device.pk).exists()
+
+
 def test_a_device_whose_session_ended_elsewhere_is_not_pushed_to(service, officer, resident):
     from django.contrib.sessions.models import Session
 
@@ -342,6 +392,17 @@ def test_she_removes_a_lost_phone_but_never_another_officers(service, officer):
     response = phone(officer.user).post(reverse("participants:push_device_remove", args=[mine.pk]))
     assert response.status_code == 302
     assert not PushSubscription.objects.exists()
+
+
+def test_the_sergeants_outbox_shows_each_phone_as_its_own_row(service, officer, resident, sergeant):
+    for name in ("pixel", "tablet"):
+        turn_on(phone(officer.user), service.subscription(service.device(name)))
+    book(resident)
+    send_due(NOW)
+    client = phone(sergeant)
+    page = client.get(reverse("admin:outbox_notification_changelist"), {"channel": "push"}).content.decode()
+    assert page.count(f"{officer.user.email} · Chrome on Android") == 2
+    assert "Amira" not in page
 
 
 def test_the_page_shows_this_phone_and_her_other_devices(service, officer):
@@ -498,3 +559,20 @@ def test_the_stand_in_refuses_a_signature_that_is_not_ours():
         + vapid.public_key_of(push_private_key())
     )
     assert "does not verify" in verify_vapid(forged, audience="http://127.0.0.1:9")
+
+
+def test_a_password_change_keeps_this_phones_push(service, officer):
+    """Changing her password gives the session a new key; the subscription follows it."""
+    from tests.factories import PASSWORD
+
+    client = Client()
+    sign_in_on(client, officer.user, minutes_later=0)
+    turn_on(client, service.subscription(service.device("pixel")))
+    before = client.session.session_key
+    new = "An0ther-long-passphrase-for-tests"
+    response = client.post(
+        reverse("account_change_password"), {"oldpassword": PASSWORD, "password1": new, "password2": new}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert client.session.session_key != before
+    assert PushSubscription.objects.get().session_key == client.session.session_key

@@ -356,6 +356,8 @@ PUSH_TIMEOUT_SECONDS = env.int("PUSH_TIMEOUT_SECONDS", default=10)
 # this server to its own network). Tests alone list their local stand-in's host here; never from the
 # environment.
 PUSH_TEST_ENDPOINT_HOSTS: list[str] = []
+# The signed cookie that names a phone's subscription (push.py: why a session alone is not enough).
+PUSH_DEVICE_COOKIE_NAME = "pushdevice" if DEBUG else "__Host-pushdevice"
 
 # --- Security -----------------------------------------------------------------------------------
 

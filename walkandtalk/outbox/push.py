@@ -28,9 +28,11 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 import requests
+from allauth.account.signals import password_changed
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.contrib.sessions.backends.base import SessionBase
+from django.db import models
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -211,12 +213,73 @@ def remove(*, user, pk: int) -> int:
     return PushSubscription.objects.filter(user=user, pk=pk).delete()[0]
 
 
+# --- Which device a request comes from -------------------------------------------------------------
+#
+# A subscription belongs to the session it was made in (`session_key`), and the browser also keeps a
+# signed cookie naming it, because a session does not last as long as a phone: a staff session ends
+# with the browser or after STAFF_SESSION_HOURS, and a password change gives it a new key. With the
+# cookie, signing in again on that phone moves the subscription to the new session (so signing out
+# there still removes it), and someone else signing in on it removes the last person's.
+
+DEVICE_COOKIE_SALT = "walkandtalk.outbox.push.device"
+DEVICE_COOKIE_MAX_AGE = 365 * 24 * 60 * 60
+
+
+def remember_device(response, device: PushSubscription) -> None:
+    response.set_signed_cookie(
+        settings.PUSH_DEVICE_COOKIE_NAME,
+        str(device.pk),
+        salt=DEVICE_COOKIE_SALT,
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def forget_device(response) -> None:
+    response.delete_cookie(settings.PUSH_DEVICE_COOKIE_NAME, samesite="Lax")
+
+
+def device_of(request) -> int | None:
+    """The subscription this browser says it holds (signed, so never a guess at another's)."""
+    cookies = getattr(request, "COOKIES", None) or {}
+    if settings.PUSH_DEVICE_COOKIE_NAME not in cookies:
+        return None
+    value = request.get_signed_cookie(
+        settings.PUSH_DEVICE_COOKIE_NAME, default=None, salt=DEVICE_COOKIE_SALT, max_age=DEVICE_COOKIE_MAX_AGE
+    )
+    return int(value) if value and value.isdigit() else None
+
+
+def _session_key(request) -> str:
+    return getattr(getattr(request, "session", None), "session_key", None) or ""
+
+
 @receiver(user_logged_out, dispatch_uid="outbox.push.signed_out")
 def signed_out(sender, request, user, **kwargs) -> None:
     """Signing out on a device ends its push: a shared or lost phone shows nothing more of hers."""
-    session_key = getattr(getattr(request, "session", None), "session_key", None)
-    if user is not None and session_key:
-        PushSubscription.objects.filter(user=user, session_key=session_key).delete()
+    if user is None:
+        return
+    device = device_of(request)
+    session_key = _session_key(request)
+    if session_key or device:
+        PushSubscription.objects.filter(user=user).filter(
+            models.Q(session_key=session_key) | models.Q(pk=device)
+        ).delete()
+
+
+@receiver(user_logged_in, dispatch_uid="outbox.push.signed_in")
+@receiver(password_changed, dispatch_uid="outbox.push.password_changed")
+def session_changed(sender, request, user, **kwargs) -> None:
+    """Signed in again (or a new session key after a password change) on a phone with push on: the
+    subscription follows the new session. Someone else signing in on it: the last person's goes."""
+    device = device_of(request)
+    session_key = _session_key(request)
+    if device is None or not session_key:
+        return
+    PushSubscription.objects.filter(pk=device).exclude(user=user).delete()
+    PushSubscription.objects.filter(pk=device, user=user).update(session_key=session_key)
 
 
 # --- Recording: one row per device (see the module's docstring) ----------------------------------
@@ -232,11 +295,11 @@ def fan_out(rows: list[Notification], *, pushed) -> list[Notification]:
     ]
     if not wanted:
         return []
-    devices: dict[int, list[int]] = {}
-    for pk, user_id in PushSubscription.objects.filter(
+    devices: dict[int, list[tuple[int, str]]] = {}
+    for pk, user_id, label in PushSubscription.objects.filter(
         user_id__in={row.recipient_id for row in wanted}
-    ).values_list("pk", "user_id"):
-        devices.setdefault(user_id, []).append(pk)
+    ).values_list("pk", "user_id", "label"):
+        devices.setdefault(user_id, []).append((pk, label))
     return [
         Notification(
             kind=row.kind,
@@ -244,12 +307,13 @@ def fan_out(rows: list[Notification], *, pushed) -> list[Notification]:
             channel=Notification.Channel.PUSH,
             about_type=row.about_type,
             about_id=row.about_id,
-            data={**row.data, "subscription": device},
+            # the device's label, for the sergeant's list ("… · Chrome on Android")
+            data={**row.data, "subscription": device, "device": label},
             due_at=row.due_at,
             idempotency_key=f"{row.idempotency_key}:push:{device}",
         )
         for row in wanted
-        for device in devices.get(row.recipient_id, [])
+        for device, label in devices.get(row.recipient_id, [])
     ]
 
 
