@@ -576,3 +576,14 @@ def test_a_password_change_keeps_this_phones_push(service, officer):
     assert response.status_code == 302, response.content.decode()[:2000]
     assert client.session.session_key != before
     assert PushSubscription.objects.get().session_key == client.session.session_key
+
+
+def test_with_push_switched_off_nothing_is_pushed_or_kept(service, officer, resident, settings):
+    turn_on(phone(officer.user), service.subscription(service.device("pixel")))
+    settings.PUSH_ENABLED = False
+    response = turn_on(phone(officer.user), service.subscription(service.device("tablet")))
+    assert response.status_code == 400 and "switched off" in response.json()["error"]
+    book(resident)
+    send_due(NOW)
+    assert not Notification.objects.filter(channel=PUSH).exists() and service.requests == 0
+    assert len(mail.outbox) == 2  # the emails go as ever

@@ -53,11 +53,16 @@
   }
 
   // --- Signing out: this browser forgets its subscription too -----------------------------------
-  Array.prototype.forEach.call(document.querySelectorAll("form[data-sign-out]"), function (form) {
+  // requestSubmit (not submit) when done: the sign-out's other listeners (the app's, emptying its
+  // caches) see the submit again and finish their own work before the form goes.
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-sign-out], #sign-out-form"), function (form) {
     form.addEventListener("submit", function (event) {
       if (!supported || form.dataset.pushDone) { return; }
       event.preventDefault();
-      var go = function () { form.dataset.pushDone = "1"; form.submit(); };
+      var go = function () {
+        form.dataset.pushDone = "1";
+        if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+      };
       withTimeout(currentSubscription().then(function (sub) { return sub && sub.unsubscribe(); }), 2000)
         .catch(function () { return null; }).then(go, go);
     });

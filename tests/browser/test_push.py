@@ -81,9 +81,13 @@ def open_push_page(page: Page, officer) -> None:
     page.context.grant_permissions(["notifications"])
     sign_in(page, officer.user.email, PASSWORD)
     page.goto("/today/")
+    # The app's own service worker where this branch has one (it imports sw-push.js); else the
+    # test-only stand-in (tests/browser/push_sw_urls.py).
     page.evaluate(
         """async () => {
-            await navigator.serviceWorker.register("/push-test-sw.js", {scope: "/"});
+            const late = new Promise((resolve) => setTimeout(() => resolve(null), 2000));
+            const found = await Promise.race([navigator.serviceWorker.ready, late]);
+            if (!found) { await navigator.serviceWorker.register("/push-test-sw.js", {scope: "/"}); }
             await navigator.serviceWorker.ready;
         }"""
     )
@@ -153,7 +157,8 @@ def test_she_turns_push_on_gets_a_discreet_notification_turns_it_off_and_sign_ou
         [received] = service.received
         payload = received["payload"]
         assert payload["title"].startswith("Walk booked: ") and "Amira" not in json.dumps(payload)
-        [worker] = page.context.service_workers
+        active = page.evaluate("navigator.serviceWorker.ready.then((r) => r.active.scriptURL)")
+        [worker] = [w for w in page.context.service_workers if w.url == active]
         shown = worker.evaluate(
             """async (data) => {
                 const event = new PushEvent("push", {data: JSON.stringify(data)});
