@@ -155,6 +155,7 @@ class PushService:
                             "payload": json.loads(plain),
                             "ttl": int(request.headers["TTL"]),
                             "urgency": request.headers.get("Urgency", ""),
+                            "topic": request.headers.get("Topic", ""),
                         }
                     )
         if problem:

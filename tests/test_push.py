@@ -10,6 +10,7 @@ as the test says (201, 404, 410, 500).
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -132,6 +133,8 @@ def test_a_booking_reaches_her_phone_by_push_as_well_as_by_email(service, office
         "tag": f"walk-{walk.pk}",
     }
     assert received["ttl"] == 24 * 3600
+    # The same Topic on every try of this message (a retry replaces an undelivered copy): 32 base64url.
+    assert re.fullmatch(r"[A-Za-z0-9_-]{32}", received["topic"])
     assert_discreet(received["payload"], resident)
     # Her email went as before; the resident, who has no device, got only her email.
     assert sorted(m.to[0] for m in mail.outbox) == sorted([officer.user.email, resident.user.email])
