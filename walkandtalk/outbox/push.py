@@ -99,7 +99,15 @@ def endpoint_problem(endpoint: str) -> str:
         address = None
     if address is not None:
         return "" if address.is_global else "A push address must be on the public internet."
-    if "." not in host or host.endswith(PRIVATE_SUFFIXES) or not re.fullmatch(r"[a-z0-9.-]+", host):
+    # A name under a real top-level domain: letters first ("127.1" and "0x7f.1" are addresses that
+    # resolvers accept in disguise).
+    top = host.rstrip(".").rsplit(".", 1)[-1]
+    if (
+        "." not in host.rstrip(".")
+        or host.rstrip(".").endswith(PRIVATE_SUFFIXES)
+        or not re.fullmatch(r"[a-z0-9.-]+", host)
+        or not re.fullmatch(r"[a-z][a-z0-9-]{1,62}", top)
+    ):
         return "A push address must be on the public internet."
     return ""
 
