@@ -164,5 +164,7 @@ class PushService:
         request.send_response(status)
         if status == 201:
             request.send_header("Location", f"{self.origin}/message/{self.requests}")
+        elif 300 <= status < 400:  # a push service that tries to send us elsewhere
+            request.send_header("Location", f"{self.origin}/push/elsewhere")
         request.send_header("Content-Length", "0")
         request.end_headers()

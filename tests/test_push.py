@@ -292,6 +292,18 @@ def test_a_push_service_failure_is_retried_later_and_delivered_once(service, off
     assert row.status == "sent"
 
 
+def test_a_redirect_from_the_push_service_is_not_followed(service, officer, resident):
+    """A redirect could point anywhere, our own network included: it is a failure, tried again later."""
+    service.device("elsewhere")
+    turn_on(phone(officer.user), service.subscription(service.device("pixel")))
+    service.answers["pixel"] = 307
+    book(resident)
+    send_due(NOW)
+    assert service.requests == 1 and service.received == []
+    row = Notification.objects.get(channel=PUSH)
+    assert row.status == "pending" and "307" in row.note
+
+
 # --- Turning push off: the page, signing out, the session ending --------------------------------------
 
 
