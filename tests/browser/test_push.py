@@ -8,7 +8,9 @@ stored). The second stands in for the browser's push service: `PushManager.proto
 (tests/push_service.py) and whose keys the test made — everything else is real: the permission
 prompt (granted), the service worker registration it goes through, the page's POST, the server's
 row, beat's dispatcher signing and encrypting the message, the stand-in verifying and decrypting it,
-the message shown by sw-push.js from that decrypted payload, turning off, and signing out.
+the notification sw-push.js shows from that decrypted payload (its push event dispatched in the
+worker), what tapping it opens (the click event dispatched; the window calls recorded, since only a
+real tap may open a window), turning off, and signing out.
 """
 
 from __future__ import annotations
@@ -66,8 +68,9 @@ FAKE_PUSH_MANAGER = """
 
 
 @pytest.fixture
-def test_service_worker(settings):
+def test_service_worker(settings, live_server):
     settings.ROOT_URLCONF = "tests.browser.push_sw_urls"
+    settings.SITE_URL = live_server.url  # links in messages point at this server, as in production
 
 
 @pytest.fixture
@@ -174,6 +177,33 @@ def test_she_turns_push_on_gets_a_discreet_notification_turns_it_off_and_sign_ou
         assert shown == [
             {"title": payload["title"], "body": payload["body"], "tag": payload["tag"], "url": payload["url"]}
         ]
+
+        # Tapping it opens the walk; a link to anywhere else opens the app's front page instead.
+        # (A real tap cannot be made headless: the event is dispatched, and the window calls, which
+        # need a real tap's user activation, are recorded instead of made.)
+        opened = worker.evaluate(
+            """async () => {
+                const opened = [];
+                self.clients.openWindow = (url) => { opened.push(url); return Promise.resolve(null); };
+                self.clients.matchAll = () => Promise.resolve([]);
+                async function tap(notification) {
+                    const event = new NotificationEvent("notificationclick", {notification});
+                    let waited = null;
+                    event.waitUntil = (promise) => { waited = promise; };
+                    self.dispatchEvent(event);
+                    await waited;
+                }
+                const [shown] = await self.registration.getNotifications();
+                await tap(shown);
+                const left = (await self.registration.getNotifications()).length;
+                await self.registration.showNotification("x", {data: {url: "https://elsewhere.example/x"}});
+                const [foreign] = await self.registration.getNotifications();
+                await tap(foreign);
+                return {opened, left};
+            }"""
+        )
+        assert opened == {"opened": [payload["url"], page.url.split("/notifications/")[0] + "/"], "left": 0}
+        assert payload["url"] == f"{page.url.split('/notifications/')[0]}/walks/{walk.pk}/"
 
         # Turned off on this phone: the browser unsubscribes and the server forgets it.
         page.get_by_role("button", name="Turn off notifications").click()
