@@ -11,4 +11,9 @@ urlpatterns = [
     path("profile/data.json", views.my_data_json, name="my_data_json"),
     path("profile/erase/", views.erase, name="erase"),
     path("my-residents/", views.my_residents, name="my_residents"),
+    # An officer's notifications on this phone (Web Push), per device
+    path("notifications/", views.push_settings, name="push"),
+    path("notifications/subscribe/", views.push_subscribe, name="push_subscribe"),
+    path("notifications/unsubscribe/", views.push_unsubscribe, name="push_unsubscribe"),
+    path("notifications/devices/<int:pk>/remove/", views.push_device_remove, name="push_device_remove"),
 ]

@@ -3,10 +3,13 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from walkandtalk.outbox import push
+from walkandtalk.outbox.models import PushSubscription
 
 from . import privacy, profiles
 from .access import officer_of, resident_of, role_required
@@ -121,3 +124,96 @@ def erase(request: HttpRequest) -> HttpResponse:
         "disclosures_kept": settings.DISCLOSURE_RETENTION_ON_ERASURE == "keep",
     }
     return render(request, "participants/erase.html", context)
+
+
+# --- Notifications on this phone (Web Push): an officer's own devices ----------------------------
+
+# A browser's subscription is a few hundred bytes; anything much bigger is not one.
+PUSH_BODY_MAX_BYTES = 4096
+
+
+@role_required(OFFICER)
+@require_GET
+def push_settings(request: HttpRequest) -> HttpResponse:
+    """Officer: turn notifications on or off on this phone, and see (and remove) her other devices."""
+    devices = list(PushSubscription.objects.filter(user=request.user))
+    session_key, cookie_device = request.session.session_key, push.device_of(request)
+    return render(
+        request,
+        "participants/push.html",
+        {
+            "devices": devices,
+            "this_device": next(
+                (d for d in devices if d.session_key == session_key or d.pk == cookie_device), None
+            ),
+            "push_enabled": settings.PUSH_ENABLED,
+            "vapid_public_key": settings.VAPID_PUBLIC_KEY,
+        },
+    )
+
+
+def _json_body(request: HttpRequest) -> object:
+    # A form post has been read as a form already (by the CSRF check): it is not a subscription.
+    if request.content_type != "application/json":
+        raise push.SubscriptionError("The browser sent something that is not a subscription.")
+    if len(request.body) > PUSH_BODY_MAX_BYTES:
+        raise push.SubscriptionError("That is too much for a subscription.")
+    try:
+        return json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise push.SubscriptionError("The browser sent something that is not a subscription.") from None
+
+
+@role_required(OFFICER)
+@require_POST
+def push_subscribe(request: HttpRequest) -> JsonResponse:
+    """This phone's browser sends its push subscription (JSON, from push-subscribe.js)."""
+    if not settings.PUSH_ENABLED:
+        return JsonResponse({"error": "Notifications are switched off for the scheme."}, status=400)
+    try:
+        device = push.subscribe(
+            user=request.user,
+            session_key=request.session.session_key or "",
+            subscription=_json_body(request),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except push.SubscriptionError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    response = JsonResponse({"device": device.label or "This device"})
+    push.remember_device(response, device)
+    return response
+
+
+@role_required(OFFICER)
+@require_POST
+def push_unsubscribe(request: HttpRequest) -> HttpResponse:
+    """This phone turns notifications off: its endpoint (JSON), or else this session's subscription."""
+    endpoint = ""
+    if request.content_type == "application/json":
+        try:
+            body = _json_body(request)
+        except push.SubscriptionError as error:
+            return JsonResponse({"error": str(error)}, status=400)
+        endpoint = body.get("endpoint", "") if isinstance(body, dict) else ""
+        if not isinstance(endpoint, str):
+            return JsonResponse({"error": "The browser sent no push address."}, status=400)
+    removed = push.unsubscribe(
+        user=request.user, endpoint=endpoint, session_key=request.session.session_key or ""
+    )
+    if request.content_type == "application/json":
+        response = JsonResponse({"removed": removed})
+    else:
+        messages.success(request, "Notifications are off on this phone.")
+        response = redirect("participants:push")
+    push.forget_device(response)
+    return response
+
+
+@role_required(OFFICER)
+@require_POST
+def push_device_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """She removes one of her devices (a phone she no longer has). Someone else's: 404."""
+    if not push.remove(user=request.user, pk=pk):
+        raise Http404("No such device of yours")
+    messages.success(request, "That device will get no more notifications.")
+    return redirect("participants:push")

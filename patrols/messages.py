@@ -15,6 +15,7 @@ from participants.messages import ToPerson, officer_first_name, officer_name, sh
 from participants.models import Pairing, User
 from participants.roles import SERGEANTS
 from walkandtalk.outbox.kinds import Attachment, Gone, MessageKind, register
+from walkandtalk.outbox.push import PushContent
 
 from .calendar import walk_invite
 from .models import LONDON, Concern, ConcernUpdate, Referral, SafetyRating, Walk
@@ -27,6 +28,9 @@ UPCOMING_WALK = (*TELL_WALK, "reminder")
 
 class AboutWalk(ToPerson):
     about_type = "walk"
+    # On an officer's lock screen: what happened and when, never who (push_content).
+    push_title = ""
+    push_body = "Open to see the walk."
 
     @classmethod
     def recipients(cls, walk: Walk) -> list:
@@ -63,6 +67,17 @@ class AboutWalk(ToPerson):
             "feedback_url": url("patrols:walk_feedback", walk.pk),
         }
 
+    def push_content(self, context: dict) -> PushContent:
+        if self.resident is not None:
+            # Only officers turn push on (participants' push page); a resident is told on her channel.
+            raise Gone("Push goes to officers' phones only.")
+        return PushContent(
+            title=f"{self.push_title}: {context['short_when']}",
+            body=self.push_body,
+            url=context["walk_url"],
+            tag=f"walk-{self.walk.pk}",
+        )
+
 
 class WithInvite(AboutWalk):
     """Carries the walk as a calendar invite: the same event (UID) in her calendar, a higher SEQUENCE
@@ -94,6 +109,8 @@ class WithInvite(AboutWalk):
 class BookingConfirmation(WithInvite):
     slug = "booking_confirmation"
     title = "Booking confirmation"
+    push = True
+    push_title = "Walk booked"
     # Booked, then moved before this went: one confirmation, for the new time.
     supersedes = UPCOMING_WALK
 
@@ -102,6 +119,9 @@ class BookingConfirmation(WithInvite):
 class WalkMoved(WithInvite):
     slug = "walk_moved"
     title = "Walk moved"
+    push = True
+    push_title = "Walk moved"
+    push_body = "Open to see the new time."
     supersedes = ("walk_moved", "reminder")
 
 
@@ -109,6 +129,8 @@ class WalkMoved(WithInvite):
 class WalkCancelled(WithInvite):
     slug = "walk_cancelled"
     title = "Walk cancelled"
+    push = True
+    push_title = "Walk cancelled"
     supersedes = UPCOMING_WALK
     method = "CANCEL"
 
@@ -238,6 +260,7 @@ class DayPlan(ToPerson):
     slug = "day_plan"
     title = "Officer’s day plan"
     about_type = "officer"
+    push = True
 
     @classmethod
     def recipients(cls, day: date) -> list:
@@ -270,6 +293,15 @@ class DayPlan(ToPerson):
 
     def context(self) -> dict:
         return {**super().context(), "day": self.day, "day_walks": self.day_walks}
+
+    def push_content(self, context: dict) -> PushContent:
+        count = len(self.day_walks)
+        return PushContent(
+            title=f"Your day: {count} walk{'s' if count != 1 else ''} on {self.day:%a %-d %b}",
+            body="Open Today for the times and meeting points.",
+            url=url("patrols:today"),
+            tag=f"day-plan-{self.day:%Y-%m-%d}",
+        )
 
 
 # --- Partners: referrals by email, with the link to answer (patrols/referrals.py) -----------------
@@ -410,6 +442,19 @@ class PartnerAnswered(AboutConcern):
 
     slug = "partner_answered"
     title = "A partner answered"
+
+    @classmethod
+    def pushed(cls, row) -> bool:
+        # A question waits for her; the other answers can wait for her email.
+        return row.data.get("answer") == "question"
+
+    def push_content(self, context: dict) -> PushContent:
+        return PushContent(
+            title="A partner has a question",
+            body="About a concern you logged. Open to answer.",
+            url=context["concern_url"],
+            tag=f"concern-{self.concern.pk}",
+        )
 
     @classmethod
     def recipients(cls, concern: Concern, *, answer: str = "") -> list:

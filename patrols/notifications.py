@@ -201,6 +201,6 @@ def partner_answered(update, *, referral, concern, now: datetime) -> None:
     rows = []
     for user in kind.recipients(concern, answer=update.answer):
         row = _about_concern(kind, concern, user, once=f"u{update.pk}")
-        row.data["update"] = update.pk
+        row.data |= {"update": update.pk, "answer": update.answer}  # a question is also pushed
         rows.append(row)
     outbox.record(*rows, replace=False)

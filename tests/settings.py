@@ -9,6 +9,13 @@ os.environ.setdefault("EMAIL_URL", "consolemail://")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ALLOW_NO_REDIS", "true")
+# Web Push: a pair derived from a fixed test seed (never a production key), so a test can verify the
+# VAPID signature against the public key.
+if not os.environ.get("VAPID_PRIVATE_KEY"):
+    from walkandtalk.outbox.vapid import derive_key_pair
+
+    os.environ["VAPID_PRIVATE_KEY"], os.environ["VAPID_PUBLIC_KEY"] = derive_key_pair(seed="test-suite")
+os.environ.setdefault("VAPID_SUBJECT", "mailto:walkandtalk-tests@example.org")
 if not os.environ.get("DATABASE_URL"):
     # `make test` exports the embedded server's URL; this default serves a bare `pytest` after it.
     from urllib.parse import quote
@@ -27,6 +34,8 @@ CSRF_COOKIE_SECURE = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "walkandtalk.outbox.sms.MemoryBackend"
+# The local HTTP server that stands in for a browser's push service (tests/push_service.py).
+PUSH_TEST_ENDPOINT_HOSTS = ["127.0.0.1"]
 # Worker subprocesses started by tests/test_notifications_delivery.py write their emails to files
 # (each the test's own folder), optionally slowly, so a test can count what was sent.
 if os.environ.get("TEST_MAIL_DIR"):
@@ -53,3 +62,4 @@ WHITENOISE_USE_FINDERS = True
 # The browser tests' live server speaks plain HTTP, where browsers refuse __Host- cookies.
 SESSION_COOKIE_NAME = "sessionid"
 CSRF_COOKIE_NAME = "csrftoken"
+PUSH_DEVICE_COOKIE_NAME = "pushdevice"

@@ -58,7 +58,7 @@ from tests.factories import (
     ward,
 )
 from tests.helpers import body_of, rolled_back
-from walkandtalk.outbox.models import Notification
+from walkandtalk.outbox.models import Notification, PushSubscription
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +129,15 @@ MATRIX: dict[str, Row] = {
     "participants:erase":          Row(get=(L, 200, 200, 403, 403, 403), post=(L, 200, 200, 403, 403, 403),
                                        owner="resident_a"),
     "participants:my_residents":   Row(get=(L, 403, 403, 200, 200, 403), post=(L, 403, 403, 405, 405, 403)),
+    # an officer's notifications on this phone: her own devices only (B has her own page, empty);
+    # the subscription is JSON from the page's script, so a form post is refused with 400
+    "participants:push":           Row(get=(L, 403, 403, 200, 200, 403), post=(L, 403, 403, 405, 405, 403)),
+    "participants:push_subscribe": Row(get=(L, 403, 403, 405, 405, 403), post=(L, 403, 403, 400, 400, 403),
+                                       owner="officer_a"),
+    "participants:push_unsubscribe": Row(get=(L, 403, 403, 405, 405, 403), post=(L, 403, 403, 302, 302, 403),
+                                         owner="officer_a"),
+    "participants:push_device_remove": Row(get=(L, 403, 403, 405, 405, 403),
+                                           post=(L, 403, 403, 302, 404, 403), pk="device", owner="officer_a"),
     # a resident's walks
     "patrols:my_walks":            Row(get=(L, 200, 200, 403, 403, 403), post=(L, 405, 405, 403, 403, 403)),
     "patrols:book":                Row(get=(L, 200, 200, 403, 403, 403), post=(L, 200, 200, 403, 403, 403),
@@ -204,6 +213,7 @@ class Scene:
     window: Any
     exception: Any
     token: str  # officer A's concern's partner link
+    device: Any = None  # officer A's phone, with push turned on
     markers: list[str] = field(default_factory=list)
     walk_codes: list[str] = field(default_factory=list)
 
@@ -281,12 +291,17 @@ def scene(resident_a, resident_b, officer_a, officer_b, sergeant) -> Scene:
         user=resident_a.user, ip="127.0.0.1", user_agent="matrix",
         session_key=clients["resident_a"].session.session_key,
     )  # fmt: skip
+    device = PushSubscription.objects.create(
+        user=officer_a.user, endpoint="https://fcm.googleapis.com/fcm/send/matrix", p256dh="B" * 87,
+        auth="A" * 22, session_key=clients["officer_a"].session.session_key, label="Kingfisherdusk phone",
+    )  # fmt: skip
     return Scene(
         clients=clients, walk=walk, done=done, concern=concern, window=window, exception=exception,
-        token=referrals.link_token(referral),
+        token=referrals.link_token(referral), device=device,
         markers=[
             "Zephyrine", "Heliotrope", "Quarterlight", "Lanternwick", "Quillfeather", "Nightjar",
             "Marrowfield", "Tamberlane", "Sapphirewing", "Obsidianveil", "Cobaltmere", resident_a.user.email,
+            "Kingfisherdusk",
         ],
         walk_codes=[walk.walk_code, done.walk_code],
     )  # fmt: skip
@@ -436,6 +451,9 @@ def test_the_matrix_really_points_at_someone_elses_things(scene, resident_b, off
     assert "Lanternwick" in body_of(response) and scene.walk.walk_code in body_of(response)
     response = scene.clients["officer_a"].get(reverse("patrols:concern_detail", args=[scene.concern.pk]))
     assert "Sapphirewing" in body_of(response)
+    assert scene.device.user != officer_b.user
+    response = scene.clients["officer_a"].get(reverse("participants:push"))
+    assert "Kingfisherdusk" in body_of(response)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from walkandtalk.outbox.vapid import generate_key_pair
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = BASE_DIR / "docker-compose.yml"
 DOCKERFILE = BASE_DIR / "Dockerfile"
@@ -318,6 +320,9 @@ def test_env_example_matches_the_compose_services():
 # --- Production settings -----------------------------------------------------------------------
 
 
+_PUSH_KEYS = generate_key_pair()
+
+
 def production_env(**overrides: str | None) -> dict[str, str]:
     """A clean environment (nothing inherited from the test run's settings) for production mode."""
     env = {
@@ -331,6 +336,9 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         "EMAIL_URL": "smtp://mailer:secret@smtp.example.org:587",
         "DATABASE_URL": os.environ["DATABASE_URL"],
         "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+        "VAPID_PUBLIC_KEY": _PUSH_KEYS[1],
+        "VAPID_PRIVATE_KEY": _PUSH_KEYS[0],
+        "VAPID_SUBJECT": "mailto:walkandtalk@walkandtalk.example.org",
     }
     for name, value in overrides.items():
         if value is None:
@@ -386,6 +394,16 @@ def test_production_refuses_to_start_without_its_other_values(name):
     result = run_manage(production_env(**{name: None}), "check")
     assert result.returncode != 0
     assert f"ImproperlyConfigured: Set the {name} environment variable" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT"])
+def test_production_refuses_to_start_with_push_on_and_no_vapid_values(name):
+    result = run_manage(production_env(**{name: None}), "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "VAPID" in result.stderr
+    # With push turned off, the VAPID values are not needed.
+    result = run_manage(production_env(PUSH_ENABLED="false", **{name: None}), "check")
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize(("debug", "expected"), [(None, "False"), ("false", "False"), ("true", "True")])

@@ -171,3 +171,41 @@ def test_the_sergeants_own_pages_fit_the_budget(name, scene, django_assert_max_n
         response = client.get(path)
         assert response.status_code == 200
         body_of(response)  # a streamed export is counted to its last row
+
+
+# --- Notifications on this phone (issue 17, point 4): JSON posts the matrix cannot send as forms -------
+
+
+def _subscription(n: int) -> dict:
+    from tests.push_service import Device
+
+    return {"endpoint": f"https://fcm.googleapis.com/fcm/send/budget-{n}", "keys": Device(f"d{n}").keys()}
+
+
+@pytest.mark.parametrize("devices", [1, 50])
+def test_the_push_page_and_its_posts_fit_the_budget(scene, devices, django_assert_max_num_queries):
+    """The page costs the same with one device or fifty; turning on (new or again) and off fit too."""
+    import json
+
+    from walkandtalk.outbox.models import PushSubscription
+
+    client = scene.clients["officer_a"]
+    user = scene.device.user
+    for n in range(devices - 1):
+        PushSubscription.objects.create(
+            user=user, endpoint=f"https://fcm.googleapis.com/fcm/send/more-{n}", p256dh="B" * 87,
+            auth="A" * 22, session_key=f"other-{n}", label="Chrome on Android",
+        )  # fmt: skip
+    page = reverse("participants:push")
+    client.get(page)
+    with django_assert_max_num_queries(BUDGET, info=f"GET {page} with {devices} devices"):
+        assert client.get(page).status_code == 200
+    subscribe = reverse("participants:push_subscribe")
+    for again in (False, True):
+        with django_assert_max_num_queries(BUDGET, info=f"POST {subscribe} (again: {again})"):
+            response = client.post(subscribe, json.dumps(_subscription(1)), content_type="application/json")
+        assert response.status_code == 200
+    unsubscribe = reverse("participants:push_unsubscribe")
+    body = json.dumps({"endpoint": _subscription(1)["endpoint"]})
+    with django_assert_max_num_queries(BUDGET, info=f"POST {unsubscribe}"):
+        assert client.post(unsubscribe, body, content_type="application/json").json() == {"removed": 1}

@@ -330,6 +330,35 @@ NOTIFICATION_RETRY_SECONDS = env.int("NOTIFICATION_RETRY_SECONDS", default=60)
 # A message claimed but not finished after this long (its worker died) is claimed again.
 NOTIFICATION_RECLAIM_AFTER_SECONDS = env.int("NOTIFICATION_RECLAIM_AFTER_SECONDS", default=300)
 
+# --- Web Push to officers' phones (walkandtalk/outbox/push.py) -------------------------------------
+# VAPID keys from `manage.py vapid_keys`. Production must set them while push is on; a development
+# server (DEBUG) without them derives a pair from its SECRET_KEY, so `make run` needs no hand step.
+PUSH_ENABLED = env.bool("PUSH_ENABLED", default=True)
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="")
+if PUSH_ENABLED and not (VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY):
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY (`manage.py vapid_keys`), or PUSH_ENABLED=false."
+        )
+    from walkandtalk.outbox.vapid import derive_key_pair
+
+    VAPID_PRIVATE_KEY, VAPID_PUBLIC_KEY = derive_key_pair(seed=SECRET_KEY)
+if PUSH_ENABLED and not VAPID_SUBJECT.startswith(("mailto:", "https://")):
+    if not DEBUG:
+        raise ImproperlyConfigured("Set VAPID_SUBJECT to the mailto: or https:// address of the scheme.")
+    VAPID_SUBJECT = "mailto:" + parseaddr(DEFAULT_FROM_EMAIL)[1]
+# How long a push service keeps a message for a phone that is off (a booking is news for a day).
+PUSH_TTL_SECONDS = env.int("PUSH_TTL_SECONDS", default=24 * 60 * 60)
+PUSH_TIMEOUT_SECONDS = env.int("PUSH_TIMEOUT_SECONDS", default=10)
+# A push endpoint must be https on a public host (push.py refuses anything else: no requests from
+# this server to its own network). Tests alone list their local stand-in's host here; never from the
+# environment.
+PUSH_TEST_ENDPOINT_HOSTS: list[str] = []
+# The signed cookie that names a phone's subscription (push.py: why a session alone is not enough).
+PUSH_DEVICE_COOKIE_NAME = "pushdevice" if DEBUG else "__Host-pushdevice"
+
 # --- Security -----------------------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True

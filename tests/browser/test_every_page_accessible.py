@@ -52,7 +52,7 @@ from tests.factories import (
     WalkFactory,
     sergeant_user,
 )
-from walkandtalk.outbox.models import Notification
+from walkandtalk.outbox.models import Notification, PushSubscription
 
 # No network here: refuse map tiles at once rather than wait for them to fail.
 TILES = re.compile(r"^https?://[^/]*tile\.openstreetmap\.org/")
@@ -118,6 +118,11 @@ def build_scene() -> Scene:
         data={"walk": walk.pk, "version": walk.version},
         idempotency_key="sweep-1",
     )
+    # A phone of hers with notifications on, so her notifications page lists a device.
+    PushSubscription.objects.create(
+        user=officer.user, endpoint="https://fcm.googleapis.com/fcm/send/sweep", p256dh="B" * 87,
+        auth="A" * 22, session_key="another-session", label="Chrome on Android",
+    )  # fmt: skip
     return Scene(
         resident=resident.user, officer=officer.user, sergeant=sergeant, walk=walk, done=done, concern=concern
     )
@@ -237,6 +242,7 @@ def officer_pages(scene: Scene) -> tuple[list[str], list[str]]:
         reverse("patrols:my_concerns"),
         reverse("patrols:area_concerns"),
         reverse("patrols:availability"),
+        reverse("participants:push"),
         *account_pages(),
     ]
     return pages, [reverse("patrols:walk_invite", args=[walk])]

@@ -52,7 +52,11 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description="to", ordering="recipient__email")
     def to(self, notification: Notification) -> str:
-        return notification.to_label or (notification.recipient.email if notification.recipient else "")
+        to = notification.to_label or (notification.recipient.email if notification.recipient else "")
+        if notification.channel == Notification.Channel.PUSH:
+            # one row per device (push.py): say which, so her phones are told apart in the list
+            return f"{to} · {notification.data.get('device') or 'a device'}"
+        return to
 
     @admin.display(description="why (cancelled, replaced, failed)")
     def short_note(self, notification: Notification) -> str:

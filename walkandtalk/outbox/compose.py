@@ -9,6 +9,7 @@ from django.template import Context
 from django.template.loader import get_template, render_to_string
 
 from .kinds import Attachment, MessageKind
+from .models import Notification
 from .sms import SMS_MAX_LENGTH
 
 
@@ -19,6 +20,7 @@ class Message:
     html: str
     sms: str
     attachments: list[Attachment] = field(default_factory=list)
+    push: object = None  # push.PushContent, for the push channel only
 
 
 def _plain(name: str, context: dict) -> str:
@@ -41,6 +43,9 @@ def single_sms(text: str) -> str:
 
 def compose(kind: MessageKind) -> Message:
     context = kind.context()
+    if kind.notification.channel == Notification.Channel.PUSH:
+        content = kind.push_content(context)
+        return Message(subject=content.title, text=content.body, html="", sms="", push=content)
     names = kind.template_names()
     subject = _one_line(_plain(names["subject"], context))
     text = re.sub(r"\n{3,}", "\n\n", _plain(names["text"], context).strip()) + "\n"

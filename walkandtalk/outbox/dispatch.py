@@ -35,7 +35,7 @@ from django.db.models import Case, F, Value, When
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
 
-from . import kinds, sms
+from . import kinds, push, sms
 from .compose import compose
 from .models import Notification
 
@@ -98,6 +98,12 @@ def _attachment(attachment: kinds.Attachment) -> MIMEBase:
 def send(kind: kinds.MessageKind, message, *, connection=None, sms_backend=None) -> str:
     """Send one composed message; return the provider's reference."""
     notification = kind.notification
+    if notification.channel == Notification.Channel.PUSH:
+        # Each row is one device, so a retry after a failure never pushes again to another phone.
+        device = push.subscription_for(notification)
+        return push.get_backend().send(
+            device=device, content=message.push, reference=notification.idempotency_key
+        )
     if notification.channel == Notification.Channel.SMS:
         backend = sms_backend or sms.get_backend()
         if notification.reclaimed:
@@ -177,6 +183,10 @@ def deliver(notification: Notification, *, now: datetime, connection=None, sms_b
         return Status.FAILED
     try:
         reference = send(kind, message, connection=connection, sms_backend=sms_backend)
+    except (kinds.Gone, push.SubscriptionGone) as gone:
+        # The device turned push off, signed out, or its push service forgot it (404/410): no retry.
+        _finish(notification, status=Status.CANCELLED, note=str(gone))
+        return Status.CANCELLED
     except Exception as error:  # noqa: BLE001 — whatever the provider raises, the row is retried
         _failed(notification, error, now=now)
         return Status.PENDING

@@ -36,6 +36,8 @@ class MessageKind:
     # message of this kind is recorded (a newer message tells the current state).
     supersedes: ClassVar[tuple[str, ...]] = ()
     about_type: ClassVar[str] = ""
+    # Also pushed to each device the recipient turned push on for (push.py), beside her email.
+    push: ClassVar[bool] = False
 
     def __init__(self, notification: Notification) -> None:
         self.notification = notification
@@ -83,6 +85,12 @@ class MessageKind:
         )
 
     @classmethod
+    def pushed(cls, row: Notification) -> bool:
+        """Whether this message also goes by push to the recipient's devices (a kind may look at the
+        row's data: a partner's answer is pushed only when it is a question)."""
+        return cls.push
+
+    @classmethod
     def key(cls, *, recipient_id: int | str, about_id: int | None, once: str = "") -> str:
         """The row's unique key: only a key, compared whole and never taken apart."""
         return ":".join(str(part) for part in (cls.slug, cls.about_type, about_id or "", once, recipient_id))
@@ -118,6 +126,10 @@ class MessageKind:
 
     def attachments(self, context: dict) -> list[Attachment]:
         return []
+
+    def push_content(self, context: dict):
+        """A push.PushContent for the lock screen: discreet (no resident's name), with a link."""
+        raise NotImplementedError(f"{self.slug} is not sent by push.")
 
 
 _registry: dict[str, type[MessageKind]] = {}

@@ -24,6 +24,7 @@ class Notification(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
         SMS = "sms", "SMS"
+        PUSH = "push", "Push"  # to one device of hers (PushSubscription), beside her email
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -85,3 +86,32 @@ class Notification(models.Model):
         from .kinds import title_of
 
         return title_of(self.kind)
+
+
+class PushSubscription(models.Model):
+    """One device (a browser on her phone) that has turned push on: where its push service takes
+    messages for it, and the keys its messages are encrypted with (RFC 8291). It belongs to the
+    session it was made in: signing out there, or the session ending, removes it (push.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    # One browser has one endpoint: subscribing again (or someone else signing in on that phone)
+    # takes the row over rather than adding a second one that would push twice.
+    endpoint = models.URLField(max_length=1024, unique=True)
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=50)
+    session_key = models.CharField(max_length=40, db_index=True)
+    label = models.CharField(max_length=100, blank=True, help_text="Which device, from its browser.")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.label or f"Device {self.pk}"
+
+    def info(self) -> dict:
+        """What pywebpush takes."""
+        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}

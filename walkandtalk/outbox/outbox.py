@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import Case, Q, Value, When
 
-from . import kinds
+from . import kinds, push
 from .models import Notification
 
 Status = Notification.Status
@@ -20,6 +20,8 @@ def record(*rows: Notification, replace: bool = True) -> None:
     thing (a walk just booked) has nothing to replace: `replace=False` saves the UPDATE."""
     if not rows:
         return
+    # Her devices with push on get their own row each, beside the email's (push.py says why).
+    rows = (*rows, *push.fan_out(list(rows), pushed=_pushed))
     if replace:
         replaced = Q()
         for row in rows:
@@ -37,6 +39,11 @@ def record(*rows: Notification, replace: bool = True) -> None:
                 idempotency_key__in=[row.idempotency_key for row in rows]
             ).update(status=Status.REPLACED, note=f"Replaced by a newer message: {titles}.")
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _pushed(row: Notification) -> bool:
+    kind = kinds.get(row.kind)
+    return kind is not None and kind.pushed(row)
 
 
 def cancel(
