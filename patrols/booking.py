@@ -21,6 +21,7 @@ from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from participants.audit import Action, record_event
 from participants.models import Officer, Pairing, Resident, User
 from participants.pairing import active_pairing
 from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
@@ -52,6 +53,11 @@ def _check_bookable_time(starts_at: datetime, now: datetime) -> None:
             f"That time is too far ahead: walks can be booked up to {settings.BOOKING_HORIZON_DAYS} days "
             "ahead. Please choose an earlier time."
         )
+
+
+_CAN_BE_CANCELLED = [
+    status for status, following in Walk.TRANSITIONS.items() if Walk.Status.CANCELLED in following
+]
 
 
 def _cutoff() -> timedelta:
@@ -220,21 +226,34 @@ def cancel_walk(
     if check_rules and role_of(by) != RESIDENT and not reason:
         raise BookingError("Give a reason: the resident is told the walk is cancelled, and why.")
     with transaction.atomic():
-        # The walk's own row is the lock (only that row: `of`): a cancellation only frees time, so it
-        # need not queue behind her officer's other bookings (a booking for that time sees it taken
-        # until this commits), and a move of the same walk waits here and re-reads it after.
-        walk = (
-            Walk.objects.select_for_update(of=("self",))
-            .select_related("resident__user", "officer__user")
-            .get(pk=walk.pk)
+        # A claim by conditional update (the house's way): the walk becomes cancelled only if it still
+        # may — still booked, and for her, still before the cut-off — in the one statement that also
+        # locks it. A move or a start of the same walk waits here and re-reads it after. Only when
+        # nothing was claimed is the walk read again, to say why.
+        fields = {
+            "status": Walk.Status.CANCELLED,
+            "cancelled_at": now,
+            "cancelled_by": by,
+            "cancel_reason": reason,
+            "updated_at": now,
+        }
+        claim = Walk.objects.filter(pk=walk.pk, status__in=_CAN_BE_CANCELLED)
+        if check_rules and role_of(by) == RESIDENT:
+            claim = claim.filter(starts_at__gte=now + _cutoff())
+        if not claim.update(**fields):
+            current = Walk.objects.get(pk=walk.pk)
+            if not current.can_become(Walk.Status.CANCELLED):
+                raise BookingError(
+                    f"This walk is {current.get_status_display().lower()}, so it can’t be cancelled."
+                )
+            _check_resident_may_change(current, by, now, "cancelled")
+            raise BookingError("This walk has just changed: please look at it again.")
+        for name, value in fields.items():
+            setattr(walk, name, value)
+        # what walk.save() would have logged (an update() sends no post_save)
+        record_event(
+            actor=None, action=Action.CHANGED, obj=walk, detail="fields: " + ", ".join(sorted(fields))
         )
-        if not walk.can_become(Walk.Status.CANCELLED):
-            raise BookingError(f"This walk is {walk.get_status_display().lower()}, so it can’t be cancelled.")
-        if check_rules:
-            _check_resident_may_change(walk, by, now, "cancelled")
-        walk.status = Walk.Status.CANCELLED
-        walk.cancelled_at, walk.cancelled_by, walk.cancel_reason = now, by, reason
-        _save(walk)
         WalkEvent.objects.create(walk=walk, kind=WalkEvent.Kind.CANCELLED, by=by, at=now, note=reason)
         notifications.walk_cancelled(walk, by=by)
     return walk
