@@ -1,5 +1,5 @@
 /* Walk and Talk: nothing lost offline. While the officer types, the concern form is kept on the
-   phone (localStorage). A submit goes into the phone's outbox (concern-outbox.js, on every officer
+   phone (localStorage). A submit goes into the phone's outbox (outbox.js, on every officer
    page) before it is sent, and leaves it only when the server has it; with no signal it waits there
    and is sent from whichever page she is on when the connection returns. Each draft carries a key;
    the server makes one concern per key, so a draft sent twice (a retry, a flaky connection) never
