@@ -64,7 +64,7 @@ function fresh(response) {
 function asOffline(response) {
   return response.text().then(function (html) {
     var headers = new Headers(response.headers);
-    return new Response(html.replace('id="offline-banner" hidden', 'id="offline-banner"'), {
+    return new Response(html.replace(/(<p[^>]*\sid="offline-banner"[^>]*?)\shidden(?=[\s>])/, "$1"), {
       status: 200, headers: headers
     });
   });

@@ -63,5 +63,6 @@ def warm_urls(walks: list[Walk], *, today_path: str) -> list[dict[str, str]]:
         keys.append(reverse("patrols:concern_new", args=[walk.pk]))
         # As Today links to it (templates/patrols/today.html), so the kept copy is found by that link.
         keys.append(f"{reverse('patrols:walk_finish', args=[walk.pk])}?next={today_path}")
+        keys.append(reverse("patrols:walk_finish", args=[walk.pk]))  # as the walk's page links to it
     # Each is fetched as its offline copy and kept as the page she opens.
     return [{"url": key + ("&" if "?" in key else "?") + "offline=1", "key": key} for key in keys]

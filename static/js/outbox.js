@@ -16,8 +16,9 @@
    the reason and what she typed, until she dismisses it. A damaged entry (unreadable storage) is
    listed as such with its raw text, never dropped silently, and never stops the others.
 
-   A sent item stays (marked sent) until a page fresh from the server shows it, so a page kept for no
-   signal still shows what she did (the walk "started"); signing out removes sent items. */
+   A sent start, finish or no-show stays (marked sent) until a page fresh from the server shows it, so
+   a page kept for no signal still shows what she did (the walk "started"); signing out removes sent
+   items. */
 (function () {
   "use strict";
   var root = document.getElementById("outbox");
@@ -92,6 +93,7 @@
     return "";
   }
   function kind(item) { return item.kind || "concern"; }
+  function changesWalk(item) { var action = ACTIONS[kind(item)]; return Boolean(action && action.becomes); }
   function describe(item) {
     var label = item.label || {};
     if (kind(item) !== "concern") {
@@ -123,7 +125,13 @@
       var json = type.indexOf("application/json") !== -1 ? response.json() : Promise.resolve(null);
       return json.catch(function () { return null; }).then(function (body) {
         if (response.ok && body && body.ok) {
-          update(item.key, function (it) { it.sentAt = new Date().toISOString(); delete it.refused; });
+          // A walk's start, finish or no-show stays, marked sent, while a kept page may still show the
+          // walk as it was (see walkStatus); anything else has nothing left to show and goes now.
+          if (changesWalk(item)) {
+            update(item.key, function (it) { it.sentAt = new Date().toISOString(); delete it.refused; });
+          } else {
+            remove(item.key);
+          }
           return { kind: "sent", body: body };
         }
         if (response.redirected && /\/accounts\//.test(response.url)) {

@@ -1,0 +1,194 @@
+"""Issue 17: the officer's phone app — installable, opens and acts with no signal, and leaves nothing
+behind when she signs out.
+
+The signal is cut for real: the browser reaches the live server only through a local relay
+(tests/browser/relay.py) that the test stops, so every request fails as with no signal at all (the page
+is never told it is offline). The service worker serves what it kept; the outbox sends in order once
+the relay is back.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from patrols.models import Concern, Walk, WalkEvent
+from tests.browser.axe import assert_accessible
+from tests.browser.relay import Relay
+from tests.browser.steps import sign_in
+from tests.browser.test_offline_concern import TILES, outbox, wait_for
+from tests.factories import PASSWORD, OfficerFactory, PairingFactory, ResidentFactory, WalkFactory
+
+SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
+NO_SIGNAL = re.compile(r"^No signal — as of \d\d:\d\d\.")
+READY = "() => document.documentElement.dataset.offlineReady === 'true'"
+
+
+@pytest.fixture
+def relay(live_server):
+    relay = Relay(live_server.url)
+    relay.start()
+    yield relay
+    relay.stop()
+
+
+def walk_about_to_start() -> Walk:
+    officer = OfficerFactory(display_name="PC Sarah Okafor", collar_number="4821AS")
+    resident = ResidentFactory(preferred_name="Grace")
+    PairingFactory(resident=resident, officer=officer)
+    return WalkFactory(resident=resident, officer=officer, starts_at=timezone.now() + timedelta(minutes=20))
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+def no_sideways_scroll(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+
+
+def open_today_with_signal(new_page, relay: Relay, walk: Walk) -> Page:
+    page = new_page(base_url=relay.url)
+    page.route(TILES, lambda route: route.abort())
+    sign_in(page, walk.officer.user.email, PASSWORD)
+    page.goto("/today/")
+    expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
+    # The worker has fetched and kept the pages Today lists (static/js/app.js sets this when it has).
+    page.wait_for_function(READY)
+    return page
+
+
+def log_concern_offline(page: Page, place: str, category: str) -> None:
+    expect(page.get_by_role("heading", level=1, name="Log a concern")).to_be_visible()
+    expect(page.locator("#concern-map.leaflet-container")).to_be_visible()  # its scripts came from the cache
+    page.get_by_label("Street or landmark").fill(place)
+    page.get_by_label("What is it about?").select_option(label=category)
+    page.get_by_label("What she said").fill("She avoids it after dark.")
+    page.get_by_role("button", name="Save concern").click()
+    expect(page.locator("#draft-status")).to_contain_text("No signal: this concern is saved on your phone")
+
+
+@pytest.mark.viewports("phone")
+def test_the_app_is_installable(new_page, live_server, viewport):
+    """Chromium's own installability check (DevTools' Page.getInstallabilityErrors) finds nothing
+    missing, the manifest says what the issue asks, and the worker controls the officer's pages."""
+    walk = walk_about_to_start()
+    page = new_page()
+    sign_in(page, walk.officer.user.email, PASSWORD)
+    page.goto("/today/")
+    page.wait_for_function(READY)
+    manifest = page.evaluate(
+        "() => fetch(document.querySelector('link[rel=manifest]').href).then((r) => r.json())"
+    )
+    assert manifest["start_url"] == "/today/" and manifest["display"] == "standalone"
+    assert manifest["scope"] == "/" and manifest["theme_color"] == "#3a2a6b"
+    sizes = {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    registration = page.evaluate(
+        "() => navigator.serviceWorker.ready.then((r) => ({scope: r.scope, script: r.active.scriptURL}))"
+    )
+    assert registration == {"scope": f"{live_server.url}/", "script": f"{live_server.url}/service-worker.js"}
+    page.reload()
+    assert page.evaluate("() => Boolean(navigator.serviceWorker.controller)")
+    cdp = page.context.new_cdp_session(page)
+    app = cdp.send("Page.getAppManifest")
+    assert not app["errors"], app["errors"]
+    errors = [e["errorId"] for e in cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]]
+    # A Playwright context is an incognito-like profile, in which Chromium never offers to install.
+    assert set(errors) <= {"in-incognito"}, errors
+
+
+@pytest.mark.viewports("phone")
+def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new_page, relay, viewport):
+    walk = walk_about_to_start()
+    page = open_today_with_signal(new_page, relay, walk)
+    assert not page.locator("#offline-banner").is_visible()
+
+    # No signal: Today comes from the phone, plainly marked.
+    relay.stop()
+    page.reload()
+    expect(page.locator("#offline-banner")).to_be_visible()
+    expect(page.locator("#offline-banner")).to_have_text(NO_SIGNAL)
+    expect(page.get_by_role("heading", level=3, name=re.compile("Grace"))).to_be_visible()
+    expect(page.get_by_role("link", name="Log a concern")).to_be_hidden()
+    expect(page.get_by_role("link", name="Finish walk")).to_be_hidden()
+    assert_accessible(page)
+    no_sideways_scroll(page)
+    shot(page, "officer-app-today-offline.png")
+
+    # She starts the walk: saved on the phone, and the page shows the walk under way.
+    page.get_by_role("button", name="Start walk").click()
+    expect(page.locator("#outbox-summary")).to_have_text(re.compile(r"^1 action waiting to send: Start walk"))
+    expect(page.locator(".walk-card [data-status-label]")).to_have_text("In progress (on this phone)")
+    expect(page.get_by_role("button", name="Start walk")).to_be_hidden()
+    expect(page.get_by_role("link", name="Finish walk")).to_be_visible()
+    shot(page, "officer-app-queue-banner.png")
+    no_sideways_scroll(page)
+
+    # Two concerns, on the form the phone kept.
+    page.get_by_role("link", name="Log a concern").click()
+    expect(page.locator("#offline-banner")).to_be_visible()
+    assert_accessible(page)
+    log_concern_offline(page, "Rye Lane alley", "Badly lit")
+    log_concern_offline(page, "Bus stop on Peckham High Street", "Unsafe transport stop")
+    expect(page.locator("#outbox-summary")).to_have_text("3 actions waiting to send")
+
+    # Finish, from Today, through the "finish?" question the phone kept.
+    page.goto("/today/")
+    page.get_by_role("link", name="Finish walk").click()
+    expect(page.get_by_role("heading", level=1, name="Finish the walk?")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Yes, finish the walk").click()
+    expect(page).to_have_url(re.compile(r"/today/$"))
+    expect(page.locator("#outbox-summary")).to_have_text("4 actions waiting to send")
+    expect(page.locator(".walk-card [data-status-label]")).to_have_text("Completed (on this phone)")
+
+    # Her other kept pages open too, marked; a page never kept gets the app's own offline page.
+    for path, heading in (("/concerns/", None), ("/schedule/", "My schedule"), (f"/walks/{walk.pk}/", None)):
+        page.goto(path)
+        expect(page.locator("#offline-banner")).to_be_visible()
+        if heading:
+            expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+        assert_accessible(page)
+        no_sideways_scroll(page)
+    page.goto("/availability/")
+    expect(page.get_by_role("heading", level=1, name="No signal")).to_be_visible()
+    assert_accessible(page)
+    no_sideways_scroll(page)
+
+    # Nothing reached the server while the signal was gone.
+    assert not WalkEvent.objects.filter(walk=walk, kind__in=["started", "completed"]).exists()
+    assert not Concern.objects.exists()
+
+    # The signal returns on Today: sent in order, each once.
+    relay.start()
+    page.goto("/today/")
+    wait_for(lambda: WalkEvent.objects.filter(walk=walk, kind="completed").exists(), seconds=15)
+    expect(page.locator("#outbox-banner")).to_be_hidden()
+    walk.refresh_from_db()
+    assert walk.status == Walk.Status.COMPLETED
+    started = WalkEvent.objects.get(walk=walk, kind="started")
+    finished = WalkEvent.objects.get(walk=walk, kind="completed")
+    concerns = list(Concern.objects.filter(walk=walk).order_by("created_at"))
+    assert [c.location_text for c in concerns] == ["Rye Lane alley", "Bus stop on Peckham High Street"]
+    assert started.at < concerns[0].created_at < concerns[1].created_at < finished.at
+    assert started.action_key and finished.action_key
+
+    # Signing out: every cache on the phone is emptied, and the sent entries go (the start and the
+    # finish were kept, marked sent, for pages kept from before they went).
+    assert page.evaluate("() => caches.keys()") != []
+    assert sorted((item["kind"], bool(item.get("sentAt"))) for item in outbox(page)) == [
+        ("finish", True),
+        ("start", True),
+    ]
+    page.get_by_role("button", name="Show or hide the menu").click()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).not_to_have_url(re.compile(r"/today/"))
+    assert page.evaluate("() => caches.keys()") == []
+    assert outbox(page) == []
