@@ -88,9 +88,10 @@ def walk_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if not request.headers.get("X-Concern-Outbox"):
             messages.success(request, done)
         if wants_json:
-            return JsonResponse(
-                {"ok": True, "next": _next_or_walk(request, request.POST.get("next", ""), walk)}
-            )
+            # "at": the server's clock, which the phone compares with a page's data-rendered-at to
+            # know whether that page already shows this (static/js/outbox.js, walkStatus).
+            next_page = _next_or_walk(request, request.POST.get("next", ""), walk)
+            return JsonResponse({"ok": True, "next": next_page, "at": timezone.now().isoformat()})
     return redirect(_next_or_walk(request, request.POST.get("next", ""), walk))
 
 

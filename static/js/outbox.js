@@ -30,7 +30,8 @@
   var STUCK_MS = 60 * 60 * 1000; // "waiting to send" notification after an hour
   var SENT_KEEP_MS = 24 * 60 * 60 * 1000;
   var user = root.dataset.user;
-  var renderedAt = Number(document.documentElement.dataset.renderedAt || 0) * 1000;
+  // When the server made this page (its clock, as is a sent item's sentAt: the phone's may be off).
+  var renderedAt = Date.parse(document.documentElement.dataset.renderedAt || "") || 0;
   var offlineCopy = Boolean(document.getElementById("offline-banner") &&
                             !document.getElementById("offline-banner").hidden);
   var summary = document.getElementById("outbox-summary");
@@ -128,7 +129,7 @@
           // A walk's start, finish or no-show stays, marked sent, while a kept page may still show the
           // walk as it was (see walkStatus); anything else has nothing left to show and goes now.
           if (changesWalk(item)) {
-            update(item.key, function (it) { it.sentAt = new Date().toISOString(); delete it.refused; });
+            update(item.key, function (it) { it.sentAt = body.at || new Date().toISOString(); delete it.refused; });
           } else {
             remove(item.key);
           }

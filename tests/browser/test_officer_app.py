@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from patrols import booking
 from patrols.models import Concern, Walk, WalkEvent
 from tests.browser.axe import assert_accessible
 from tests.browser.relay import Relay
@@ -191,4 +192,59 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
     page.get_by_role("button", name="Sign out").click()
     expect(page).not_to_have_url(re.compile(r"/today/"))
     assert page.evaluate("() => caches.keys()") == []
+    assert outbox(page) == []
+
+
+@pytest.mark.viewports("phone")
+def test_a_refused_action_is_shown_with_why_and_a_damaged_entry_is_reported_without_blocking(
+    new_page, live_server, viewport, sergeant
+):
+    """Bad input (issue 17): the walk was cancelled while her start waited on the phone; one entry in the
+    phone's storage is damaged. The start is refused with the reason and kept until she dismisses it, the
+    damaged entry is listed with what is left of it, and the finish queued after both still goes."""
+    cancelled = walk_about_to_start()
+    running = WalkFactory(
+        resident=cancelled.resident,
+        officer=cancelled.officer,
+        starts_at=timezone.now() - timedelta(hours=3),
+        status=Walk.Status.IN_PROGRESS,
+        started_at=timezone.now() - timedelta(hours=3),
+    )
+    page = new_page()
+    sign_in(page, cancelled.officer.user.email, PASSWORD)
+    page.goto("/today/")
+    user = cancelled.officer.user.pk
+    items = [
+        {"oops": "half an entry"},
+        {"key": "3f1c1d8e-4b7a-4c55-9a39-0c4f5a7e1a01", "kind": "start", "walk": str(cancelled.pk),
+         "url": f"/walks/{cancelled.pk}/start/", "user": str(user), "label": {"text": "04:00"},
+         "pairs": [["next", "/today/"], ["action_key", "3f1c1d8e-4b7a-4c55-9a39-0c4f5a7e1a01"]]},
+        {"key": "3f1c1d8e-4b7a-4c55-9a39-0c4f5a7e1a02", "kind": "finish", "walk": str(running.pk),
+         "url": f"/walks/{running.pk}/finish/", "user": str(user), "label": {"text": "01:00"},
+         "pairs": [["next", "/today/"], ["action_key", "3f1c1d8e-4b7a-4c55-9a39-0c4f5a7e1a02"]]},
+    ]  # fmt: skip
+    booking.cancel_walk(walk=cancelled, by=sergeant, reason="Officer on another duty", check_rules=False)
+    page.evaluate("items => localStorage.setItem('walkandtalk:concern-outbox', JSON.stringify(items))", items)
+    page.reload()
+
+    wait_for(lambda: Walk.objects.get(pk=running.pk).status == Walk.Status.COMPLETED)
+    summary = page.locator("#outbox-summary")
+    expect(summary).to_have_text("1 action could not be sent. 1 damaged entry")
+    expect(page.locator("#outbox-items")).to_contain_text(
+        "Not sent: This walk is cancelled, so it can’t be in progress now."
+    )
+    expect(page.locator("#outbox-items")).to_contain_text("A saved entry on this phone is damaged")
+    assert_accessible(page)
+    no_sideways_scroll(page)
+    shot(page, "officer-app-refused.png")
+    assert not WalkEvent.objects.filter(walk=cancelled, kind="started").exists()
+
+    # Kept across pages until she dismisses each.
+    page.reload()
+    expect(summary).to_have_text("1 action could not be sent. 1 damaged entry")
+    page.locator("#outbox-items li", has_text="damaged").get_by_role("button", name="Dismiss").click()
+    expect(summary).to_have_text("1 action could not be sent")
+    page.get_by_role("button", name="Dismiss").click()
+    expect(page.locator("#outbox-banner")).to_be_hidden()
+    # The sent finish went too: the page fresh from the server after it was sent shows the walk finished.
     assert outbox(page) == []
