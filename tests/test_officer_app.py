@@ -193,7 +193,9 @@ def test_a_queued_follow_up_fits_the_query_budget(officer, walk, officer_a, djan
 # -- what the phone may keep ---------------------------------------------------------------------------
 
 
-def test_today_lists_the_pages_to_keep_and_marks_only_its_offline_copy(officer, walk):
+def test_today_lists_the_pages_to_keep_and_marks_only_its_offline_copy(
+    officer, walk, django_assert_max_num_queries
+):
     plain = officer.get(reverse("patrols:today"))
     assert OFFLINE_HEADER not in plain and plain["Cache-Control"] == "no-store, private"
     html = plain.content.decode()
@@ -206,7 +208,8 @@ def test_today_lists_the_pages_to_keep_and_marks_only_its_offline_copy(officer, 
         f"/walks/{walk.pk}/finish/?next=/today/", f"/walks/{walk.pk}/finish/",
     } == keys  # fmt: skip
     for entry in listed:
-        response = officer.get(entry["url"])
+        with django_assert_max_num_queries(12, info=entry["url"]):
+            response = officer.get(entry["url"])
         assert response.status_code == 200 and response[OFFLINE_HEADER] == "officer", entry
 
 

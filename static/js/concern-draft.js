@@ -79,6 +79,9 @@
 
   // Restore an unsent draft, unless the server has just shown this form back with errors.
   if (form.dataset.bound !== "true") {
+    // A key of this phone's own for each new concern: the server's is the same every time a copy of
+    // the form kept for no signal is opened (issue 17), and two concerns with one key would be one.
+    keyField.value = newKey();
     try {
       var saved = JSON.parse(localStorage.getItem(DRAFT));
       if (saved && Object.keys(saved).length) {
