@@ -83,10 +83,12 @@ function keptPage(url) {
 var pages = new workbox.strategies.NetworkOnly({
   networkTimeoutSeconds: 8,
   plugins: [{
-    // Signed out (here or elsewhere: the server sends her to sign in): nothing of hers stays.
+    // Signed out (here or elsewhere: the server sends her to sign in), or someone is signing in on
+    // this phone: nothing of hers stays. (Chromium's Clear-Site-Data "cache" leaves Cache Storage.)
     fetchDidSucceed: function (options) {
       var response = options.response;
-      if (response.redirected && new URL(response.url).pathname.indexOf(CONFIG.signInPrefix) === 0) {
+      var path = new URL(response.url).pathname;
+      if (path === CONFIG.signInPage || (response.redirected && path.indexOf(CONFIG.accountsPrefix) === 0)) {
         return caches.delete(PAGES).then(function () { return response; });
       }
       return response;

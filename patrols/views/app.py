@@ -65,7 +65,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "staticUrl": settings.STATIC_URL,
         "offlinePage": offline_page,
         "offlineRevision": _offline_revision(),
-        "signInPrefix": "/accounts/",
+        "signInPage": reverse("account_login"),
+        "accountsPrefix": reverse("account_login").rsplit("/", 2)[0] + "/",  # /accounts/
         "static": {name: static(name) for name in _shell_names(source)},
     }
     body = f"self.WALKANDTALK = {json.dumps(config)};\n{source}"

@@ -199,6 +199,25 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
 
 
 @pytest.mark.viewports("phone")
+def test_the_sign_in_page_drops_the_kept_pages_of_a_session_that_ended_elsewhere(
+    new_page, live_server, viewport
+):
+    """Signed out without this phone's sign-out button (the session ran out, or she signed out on another
+    device): the pages go as soon as the phone meets the sign-in page. The server's Clear-Site-Data
+    "cache" alone would not do it: Chromium leaves Cache Storage alone for "cache" (checked, 156)."""
+    walk = walk_about_to_start()
+    page = new_page()
+    sign_in(page, walk.officer.user.email, PASSWORD)
+    page.goto("/today/")
+    page.wait_for_function(READY)
+    assert "walkandtalk-officer-pages" in page.evaluate("() => caches.keys()")
+    page.context.clear_cookies()  # the session is gone
+    page.goto("/today/")  # to the sign-in page
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    assert "walkandtalk-officer-pages" not in page.evaluate("() => caches.keys()")
+
+
+@pytest.mark.viewports("phone")
 def test_a_refused_action_is_shown_with_why_and_a_damaged_entry_is_reported_without_blocking(
     new_page, live_server, viewport, sergeant
 ):
