@@ -55,9 +55,16 @@ def keep_offline(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     return response
 
 
-def warm_urls(walks: list[Walk], *, today_path: str) -> list[dict[str, str]]:
+# Her open concerns whose pages the phone keeps (for a follow-up with no signal): the first page of
+# her list, oldest first, as the list shows them.
+KEPT_CONCERNS = 25
+
+
+def warm_urls(walks: list[Walk], *, today_path: str, concern_ids: list[int] = ()) -> list[dict[str, str]]:
     """What Today asks the phone to fetch and keep: {"url": fetched, "key": kept as}."""
     keys = [today_path, reverse("patrols:my_concerns"), reverse("patrols:schedule")]
+    # Their kept copies leave out what the resident said (patrols/views/concerns.py, concern_detail).
+    keys += [reverse("patrols:concern_detail", args=[pk]) for pk in concern_ids]
     for walk in walks:
         keys.append(reverse("patrols:walk_detail", args=[walk.pk]))
         keys.append(reverse("patrols:concern_new", args=[walk.pk]))

@@ -287,3 +287,28 @@ def test_the_offline_page_names_no_one(client, officer_a):
 def test_signing_out_tells_the_browser_to_drop_its_cache(officer):
     response = officer.post(reverse("account_logout"))
     assert response.status_code == 302 and response["Clear-Site-Data"] == '"cache"'
+
+
+def test_her_open_concerns_pages_are_kept_without_what_the_resident_said(officer, walk, officer_a):
+    walk = walks.start_walk(walk=walk, by=officer_a.user)
+    concern, _ = concerns.log_concern(
+        walk=walk,
+        by=officer_a.user,
+        category=ConcernCategory.objects.get(name="Badly lit"),
+        severity="high",
+        when_it_matters="after_dark",
+        location_text="Rye Lane alley",
+        resident_said="HER-OWN-WORDS",
+    )
+    html = officer.get(reverse("patrols:today")).content.decode()
+    listed = json.loads(
+        html.split('<script id="offline-urls" type="application/json">')[1].split("</script>")[0]
+    )
+    assert {"url": f"/concerns/{concern.pk}/?offline=1", "key": f"/concerns/{concern.pk}/"} in listed
+    assert "HER-OWN-WORDS" in officer.get(f"/concerns/{concern.pk}/").content.decode()
+    kept = officer.get(f"/concerns/{concern.pk}/?offline=1")
+    assert kept[OFFLINE_HEADER] == "officer" and "HER-OWN-WORDS" not in kept.content.decode()
+    # A concern that is no longer open is not listed.
+    concerns.add_update(concern=concern, by=officer_a.user, note="Fixed", new_status="resolved")
+    html = officer.get(reverse("patrols:today")).content.decode()
+    assert f"/concerns/{concern.pk}/" not in html

@@ -105,7 +105,8 @@ def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # Sent from her phone's outbox: the reason (concern closed meanwhile, a field to fix) as JSON.
         errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
         return JsonResponse({"ok": False, "errors": errors}, status=409 if "__all__" in errors else 400)
-    return _detail_page(request, concern, form=form, current=current)
+    response = _detail_page(request, concern, form=form, current=current)
+    return offline.keep_offline(request, response) if request.method == "GET" else response
 
 
 @role_required(*STAFF)
@@ -181,6 +182,8 @@ def _detail_page(
         "current": current,
         "referral_history": history,
         "overdue": bool(current and current.is_overdue),
+        # The copy her phone keeps for no signal leaves out what the resident said (patrols/offline.py).
+        "offline_copy": offline.offline_copy(request),
     }
     return render(request, "patrols/concern_detail.html", context)
 

@@ -22,7 +22,7 @@ from .. import availability, offline
 from .. import walks as walk_life
 from ..access import walk_for
 from ..forms import ActionKeyForm, AvailabilityExceptionForm, AvailabilityWindowForm
-from ..models import LONDON, AvailabilityException, AvailabilityWindow, Walk
+from ..models import LONDON, AvailabilityException, AvailabilityWindow, Concern, Walk
 
 
 @role_required(OFFICER)
@@ -43,7 +43,14 @@ def today(request: HttpRequest) -> HttpResponse:
         "start_limit": now + walk_life.START_EARLY,  # "Start walk" shows from an hour before
         # The pages her phone fetches and keeps now, for when the signal goes (patrols/offline.py).
         "offline_urls": offline.warm_urls(
-            [walk for _, walks in days for walk in walks], today_path=reverse("patrols:today")
+            [walk for _, walks in days for walk in walks],
+            today_path=reverse("patrols:today"),
+            concern_ids=list(
+                Concern.objects.visible_to(request.user)
+                .unresolved()
+                .order_by("created_at", "pk")
+                .values_list("pk", flat=True)[: offline.KEPT_CONCERNS]
+            ),
         ),
     }
     return offline.keep_offline(request, render(request, "patrols/today.html", context))

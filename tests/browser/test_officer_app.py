@@ -17,8 +17,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from patrols import booking
-from patrols.models import Concern, Walk, WalkEvent
+from patrols import booking, concerns
+from patrols.models import Concern, ConcernCategory, ConcernUpdate, Walk, WalkEvent
 from tests.browser.axe import assert_accessible
 from tests.browser.relay import Relay
 from tests.browser.steps import sign_in
@@ -108,6 +108,21 @@ def test_the_app_is_installable(new_page, live_server, viewport):
 @pytest.mark.viewports("phone")
 def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new_page, relay, viewport):
     walk = walk_about_to_start()
+    # An open concern from an earlier walk, to follow up with no signal.
+    earlier = WalkFactory(
+        resident=walk.resident,
+        officer=walk.officer,
+        starts_at=timezone.now() - timedelta(days=9),
+        status=Walk.Status.COMPLETED,
+    )
+    old_concern, _ = concerns.log_concern(
+        walk=earlier,
+        by=walk.officer.user,
+        category=ConcernCategory.objects.get(name="Badly lit"),
+        severity="medium",
+        when_it_matters="after_dark",
+        location_text="Bellenden Road underpass",
+    )
     page = open_today_with_signal(new_page, relay, walk)
     assert not page.locator("#offline-banner").is_visible()
 
@@ -153,6 +168,14 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
     expect(page.locator("#outbox-summary")).to_have_text("4 actions waiting to send")
     expect(page.locator(".walk-card [data-status-label]")).to_have_text("Completed (on this phone)")
 
+    # A follow-up on an open concern, from its kept page.
+    page.goto(f"/concerns/{old_concern.pk}/")
+    expect(page.locator("#offline-banner")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("What happened").fill("Reported to Southwark highways, ref 4471")
+    page.get_by_role("button", name="Add update").click()
+    expect(page.locator("#outbox-summary")).to_have_text("5 actions waiting to send")
+
     # Her other kept pages open too, marked; a page never kept gets the app's own offline page.
     for path, heading in (("/concerns/", None), ("/schedule/", "My schedule"), (f"/walks/{walk.pk}/", None)):
         page.goto(path)
@@ -168,7 +191,7 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
 
     # Nothing reached the server while the signal was gone.
     assert not WalkEvent.objects.filter(walk=walk, kind__in=["started", "completed"]).exists()
-    assert not Concern.objects.exists()
+    assert not Concern.objects.filter(walk=walk).exists() and not ConcernUpdate.objects.exists()
 
     # The signal returns on Today: sent in order, each once.
     relay.start()
@@ -179,10 +202,13 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
     assert walk.status == Walk.Status.COMPLETED
     started = WalkEvent.objects.get(walk=walk, kind="started")
     finished = WalkEvent.objects.get(walk=walk, kind="completed")
-    concerns = list(Concern.objects.filter(walk=walk).order_by("created_at"))
-    assert [c.location_text for c in concerns] == ["Rye Lane alley", "Bus stop on Peckham High Street"]
-    assert started.at < concerns[0].created_at < concerns[1].created_at < finished.at
+    logged = list(Concern.objects.filter(walk=walk).order_by("created_at"))
+    assert [c.location_text for c in logged] == ["Rye Lane alley", "Bus stop on Peckham High Street"]
+    assert started.at < logged[0].created_at < logged[1].created_at < finished.at
     assert started.action_key and finished.action_key
+    wait_for(lambda: ConcernUpdate.objects.filter(concern=old_concern).exists())
+    [follow_up] = ConcernUpdate.objects.filter(concern=old_concern)
+    assert follow_up.note == "Reported to Southwark highways, ref 4471" and follow_up.at > finished.at
 
     # Signing out: every cache on the phone is emptied, and the sent entries go (the start and the
     # finish were kept, marked sent, for pages kept from before they went).
