@@ -97,6 +97,21 @@ def test_the_app_is_installable(new_page, live_server, viewport):
     assert registration == {"scope": f"{live_server.url}/", "script": f"{live_server.url}/service-worker.js"}
     page.reload()
     assert page.evaluate("() => Boolean(navigator.serviceWorker.controller)")
+
+    # What the phone keeps is exactly what the server listed; a page she browses is never kept.
+    later = WalkFactory(
+        resident=walk.resident, officer=walk.officer, starts_at=timezone.now() + timedelta(days=3)
+    )
+    page.goto(f"/walks/{later.pk}/")
+    page.goto("/availability/")
+    kept = page.evaluate(
+        """() => caches.open("walkandtalk-officer-pages").then((cache) => cache.keys())
+              .then((requests) => requests.map((r) => new URL(r.url).pathname + new URL(r.url).search))"""
+    )
+    assert sorted(kept) == sorted([
+        "/today/", "/concerns/", "/schedule/", f"/walks/{walk.pk}/", f"/walks/{walk.pk}/concerns/new/",
+        f"/walks/{walk.pk}/finish/?next=/today/", f"/walks/{walk.pk}/finish/",
+    ])  # fmt: skip
     cdp = page.context.new_cdp_session(page)
     app = cdp.send("Page.getAppManifest")
     assert not app["errors"], app["errors"]
