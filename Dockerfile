@@ -5,7 +5,12 @@
 FROM node:22-bookworm-slim AS frontend
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
+RUN npm ci --no-audit --no-fund --loglevel=error
+# The officer app's service worker (issue 17), built with Workbox (a dev dependency, pruned after).
+COPY scripts/build-sw.mjs scripts/
+COPY frontend frontend
+COPY static static
+RUN node scripts/build-sw.mjs && npm prune --omit=dev --no-audit --no-fund --loglevel=error
 
 # --- The application --------------------------------------------------------------------------
 FROM python:3.11-slim AS app
@@ -27,6 +32,7 @@ COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
 COPY --from=frontend /build/node_modules ./node_modules
+COPY --from=frontend /build/build ./build
 COPY . .
 
 # Static files are collected into the image. Production settings refuse to start without their

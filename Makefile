@@ -15,7 +15,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+# Issue 17: the officer app's service worker, built with Workbox (scripts/build-sw.mjs) into build/,
+# which is not committed. Rebuilt when its source or an app file it keeps (revisions) changes.
+build/service-worker.js: node_modules/.installed scripts/build-sw.mjs frontend/service-worker.js \
+		$(wildcard static/js/*.js static/css/*.css static/icons/*.png)
+	node scripts/build-sw.mjs
+
+install: $(VENV)/.installed node_modules/.installed build/service-worker.js
 
 # Serves the app on http://127.0.0.1:8000 with a Celery worker and beat; Ctrl-C stops them all.
 run: install
@@ -56,4 +62,4 @@ bench: install
 
 clean:
 	-$(PY) -m walkandtalk.localdb stop
-	rm -rf .data staticfiles
+	rm -rf .data staticfiles build

@@ -139,6 +139,7 @@ def add_update(
     new_status: str = "",
     closed_reason: str = "",
     share_with_partner: bool = False,
+    action_key: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> ConcernUpdate:
     """A dated follow-up, optionally changing the status (open → referred → resolved, or closed).
@@ -149,10 +150,30 @@ def add_update(
     note = note.strip()
     if not note:
         raise ConcernError("Write what happened, e.g. “reported to Lambeth highways, ref 1234”.")
+    try:
+        return _add_update(concern, by, note, new_status, closed_reason, share_with_partner, action_key, now)
+    except IntegrityError:
+        # The same follow-up sent twice at once from her phone: the key let one in; that one is the answer.
+        if action_key is not None and (done := _same_update(concern, action_key)) is not None:
+            return done
+        raise
+
+
+def _same_update(concern: Concern, action_key: uuid.UUID) -> ConcernUpdate | None:
+    done = ConcernUpdate.objects.filter(action_key=action_key).first()
+    if done is not None and done.concern_id != concern.pk:
+        raise ConcernError("This follow-up was already saved on another concern.")
+    return done
+
+
+def _add_update(concern, by, note, new_status, closed_reason, share_with_partner, action_key, now):
     with transaction.atomic():
         concern = (
             Concern.objects.select_for_update().select_related("walk__resident__user").get(pk=concern.pk)
         )
+        # Under the concern's lock: a follow-up queued on her phone and sent again is added once.
+        if action_key is not None and (done := _same_update(concern, action_key)) is not None:
+            return done
         old_status = concern.status
         # Taken before any closing below ends it: the partner is told of the note that closes it too.
         referral = None
@@ -186,6 +207,7 @@ def add_update(
             new_status=new_status,
             referral=referral,
             shared_with_partner=referral is not None,
+            action_key=action_key,
         )
         if new_status == Concern.Status.RESOLVED:
             notifications.concern_resolved(concern, now=now)

@@ -315,6 +315,8 @@ class ConcernUpdateForm(StatedLimitsMixin, forms.Form):
         help_text="Only when closing.",
     )  # fmt: skip
     share_with_partner = forms.BooleanField(required=False)
+    # Set by the phone (static/js/outbox.js) when it queues the follow-up: sent twice, added once.
+    action_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, partner: Partner | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -460,3 +462,10 @@ class ReferForm(StatedLimitsMixin, forms.Form):
         max_length=limit(Referral, "team"),
         help_text="Which part of the partner, e.g. “street lighting”.",
     )
+
+
+class ActionKeyForm(forms.Form):
+    """The key a phone gives a walk action it may send more than once (issue 17); a plain form post
+    from a browser without JavaScript has none and is simply done."""
+
+    action_key = forms.UUIDField(required=False, error_messages={"invalid": "This action’s key is damaged."})

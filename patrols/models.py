@@ -234,11 +234,15 @@ class WalkEvent(models.Model):
         STARTED = "started", "Started"
         COMPLETED = "completed", "Completed"
         NO_SHOW = "no_show", "Marked as no-show"
+        NOTHING_TO_LOG = "nothing_to_log", "Nothing to log"
 
     walk = models.ForeignKey(Walk, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    kind = models.CharField(max_length=14, choices=Kind.choices)
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The phone's key for the action that made this event (issue 17): a start, finish, no-show or
+    # "nothing to log" queued with no signal and sent twice (a retry, two tabs) happens once.
+    action_key = models.UUIDField(unique=True, null=True, blank=True, editable=False)
     old_starts_at = models.DateTimeField(null=True, blank=True)
     new_starts_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
@@ -557,6 +561,8 @@ class ConcernUpdate(models.Model):
         "Referral", null=True, blank=True, on_delete=models.SET_NULL, related_name="updates"
     )
     answer = models.CharField(max_length=12, blank=True, help_text="The partner's answer, when it is one.")
+    # The phone's key for a follow-up queued with no signal (issue 17): sent twice, added once.
+    action_key = models.UUIDField(unique=True, null=True, blank=True, editable=False)
     # Partners see their own answers, referral events and the notes officers share with them; never
     # the police's other notes (which may speak of her).
     shared_with_partner = models.BooleanField(default=False)

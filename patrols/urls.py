@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import concerns, feedback, officer, partner, public, resident, walk
+from .views import app, concerns, feedback, officer, partner, public, resident, walk
 
 app_name = "patrols"
 
@@ -35,6 +35,10 @@ urlpatterns = [
     path("availability/", officer.availability_page, name="availability"),
     path("availability/windows/<int:pk>/delete/", officer.window_delete, name="window_delete"),
     path("availability/changes/<int:pk>/delete/", officer.exception_delete, name="exception_delete"),
+    # the officer's phone app (issue 17): public, they hold no one's data
+    path("app.webmanifest", app.manifest, name="app_manifest"),
+    path("service-worker.js", app.service_worker, name="service_worker"),
+    path("offline/", app.offline_page, name="app_offline"),
     # resident, after a walk (links in her messages)
     path("walks/<int:pk>/feedback/", feedback.walk_feedback, name="walk_feedback"),
     path("concerns/<int:pk>/fixed/", feedback.concern_fixed, name="concern_fixed"),

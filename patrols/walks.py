@@ -6,9 +6,10 @@ Only the walk's officer or the sergeant may do these, and only the allowed trans
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from participants.audit import record_event
@@ -33,64 +34,138 @@ def check_runs_walk(walk: Walk, by: User) -> None:
         raise WalkError("Only the walk’s officer can do that.")
 
 
-def _change(walk: Walk, *, by: User, to: str, event: str, now: datetime, **fields) -> Walk:
+def _change(
+    walk: Walk, *, by: User, to: str, event: str, now: datetime, action_key: uuid.UUID | None, **fields
+) -> Walk:
     check_runs_walk(walk, by)
-    with transaction.atomic():
-        walk = (
-            Walk.objects.select_for_update().select_related("resident__user", "officer__user").get(pk=walk.pk)
-        )
-        if not walk.can_become(to):
-            raise WalkError(
-                f"This walk is {walk.get_status_display().lower()}, so it can’t be "
-                f"{Walk.Status(to).label.lower()} now."
+    try:
+        with transaction.atomic():
+            walk = (
+                Walk.objects.select_for_update()
+                .select_related("resident__user", "officer__user")
+                .get(pk=walk.pk)
             )
-        walk.status = to
-        for name, value in fields.items():
-            setattr(walk, name, value)
-        walk.full_clean()
-        walk.save()
-        WalkEvent.objects.create(walk=walk, kind=event, by=by, at=now)
-        if to == Walk.Status.COMPLETED:
-            notifications.walk_completed(walk, now=now)
-        if to == Walk.Status.NO_SHOW:
-            notifications.cancel_pending(walk, reason="She did not come: the walk is over.")
+            # Under the walk's lock: a second send of the same action waits for the first, then
+            # finds its event here and is answered as done (the unique key is the guarantee).
+            if action_key is not None and _already_done(walk, action_key, event):
+                return walk
+            if not walk.can_become(to):
+                raise WalkError(
+                    f"This walk is {walk.get_status_display().lower()}, so it can’t be "
+                    f"{Walk.Status(to).label.lower()} now."
+                )
+            walk.status = to
+            for name, value in fields.items():
+                setattr(walk, name, value)
+            # What only Python checks (choices, lengths). The people were just loaded with the walk, and
+            # a change of status never moves its time: the database's own constraints (overlap, times in
+            # order) refuse anything else at the UPDATE, so checking them here would cost nine statements
+            # a POST cannot afford (issue 16's budget).
+            walk.full_clean(
+                exclude=["resident", "officer", "booked_by", "cancelled_by"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+            walk.save()
+            WalkEvent.objects.create(walk=walk, kind=event, by=by, at=now, action_key=action_key)
+            if to == Walk.Status.COMPLETED:
+                notifications.walk_completed(walk, now=now)
+            if to == Walk.Status.NO_SHOW:
+                notifications.cancel_pending(walk, reason="She did not come: the walk is over.")
+    except IntegrityError:
+        # Only the action key is unique on an event: this key was used on another walk meanwhile.
+        if action_key is not None and _already_done(walk, action_key, event):
+            return Walk.objects.select_related("resident__user", "officer__user").get(pk=walk.pk)
+        raise
     return walk
 
 
-def start_walk(*, walk: Walk, by: User, now: datetime | None = None) -> Walk:
+def _already_done(walk: Walk, action_key: uuid.UUID, event: str) -> bool:
+    """Whether the phone's action with this key has already happened on this walk (then it is not done
+    again); a key used for something else is refused, never silently taken as done."""
+    done = WalkEvent.objects.filter(action_key=action_key).values_list("walk_id", "kind").first()
+    if done is None:
+        return False
+    if done != (walk.pk, event):
+        raise WalkError("This action was already sent for something else: it was not done again.")
+    return True
+
+
+def start_walk(
+    *, walk: Walk, by: User, now: datetime | None = None, action_key: uuid.UUID | None = None
+) -> Walk:
     now = now or timezone.now()
     if now < walk.starts_at - START_EARLY:
         opens = timezone.localtime(walk.starts_at - START_EARLY, LONDON)
         raise WalkError(f"You can start this walk from {opens:%H:%M} on {opens:%A %-d %B}.")
     return _change(
-        walk, by=by, to=Walk.Status.IN_PROGRESS, event=WalkEvent.Kind.STARTED, now=now, started_at=now
+        walk,
+        by=by,
+        to=Walk.Status.IN_PROGRESS,
+        event=WalkEvent.Kind.STARTED,
+        now=now,
+        action_key=action_key,
+        started_at=now,
     )
 
 
-def finish_walk(*, walk: Walk, by: User, now: datetime | None = None) -> Walk:
+def finish_walk(
+    *, walk: Walk, by: User, now: datetime | None = None, action_key: uuid.UUID | None = None
+) -> Walk:
     now = now or timezone.now()
     return _change(
-        walk, by=by, to=Walk.Status.COMPLETED, event=WalkEvent.Kind.COMPLETED, now=now, finished_at=now
+        walk,
+        by=by,
+        to=Walk.Status.COMPLETED,
+        event=WalkEvent.Kind.COMPLETED,
+        now=now,
+        action_key=action_key,
+        finished_at=now,
     )
 
 
-def mark_no_show(*, walk: Walk, by: User, now: datetime | None = None) -> Walk:
+def mark_no_show(
+    *, walk: Walk, by: User, now: datetime | None = None, action_key: uuid.UUID | None = None
+) -> Walk:
     now = now or timezone.now()
     if now < walk.starts_at:
         raise WalkError("You can mark a no-show once the walk’s start time has passed.")
-    return _change(walk, by=by, to=Walk.Status.NO_SHOW, event=WalkEvent.Kind.NO_SHOW, now=now)
+    return _change(
+        walk,
+        by=by,
+        to=Walk.Status.NO_SHOW,
+        event=WalkEvent.Kind.NO_SHOW,
+        now=now,
+        action_key=action_key,
+    )
 
 
-def mark_nothing_to_log(*, walk: Walk, by: User, now: datetime | None = None) -> Walk:
+def mark_nothing_to_log(
+    *, walk: Walk, by: User, now: datetime | None = None, action_key: uuid.UUID | None = None
+) -> Walk:
     """The officer says the walk raised no concerns, so she is not nudged to log them."""
     now = now or timezone.now()
     check_runs_walk(walk, by)
-    if walk.status != Walk.Status.COMPLETED:
-        raise WalkError("You can say there is nothing to log once the walk is finished.")
-    if walk.concerns.exists():
-        raise WalkError("This walk already has concerns logged.")
-    if Walk.objects.filter(pk=walk.pk, nothing_to_log_at__isnull=True).update(nothing_to_log_at=now):
-        # An update() sends no post_save signal: log the change here.
-        record_event(actor=by, action=AuditEvent.Action.CHANGED, obj=walk, detail="fields: nothing_to_log_at")
-    walk.refresh_from_db()
+    try:
+        with transaction.atomic():
+            walk = Walk.objects.select_for_update().get(pk=walk.pk)
+            if action_key is not None and _already_done(walk, action_key, WalkEvent.Kind.NOTHING_TO_LOG):
+                return walk
+            if walk.status != Walk.Status.COMPLETED:
+                raise WalkError("You can say there is nothing to log once the walk is finished.")
+            if walk.concerns.exists():
+                raise WalkError("This walk already has concerns logged.")
+            if Walk.objects.filter(pk=walk.pk, nothing_to_log_at__isnull=True).update(nothing_to_log_at=now):
+                # An update() sends no post_save signal: log the change here.
+                record_event(
+                    actor=by, action=AuditEvent.Action.CHANGED, obj=walk, detail="fields: nothing_to_log_at"
+                )
+                WalkEvent.objects.create(
+                    walk=walk, kind=WalkEvent.Kind.NOTHING_TO_LOG, by=by, at=now, action_key=action_key
+                )
+            walk.refresh_from_db()
+    except IntegrityError:
+        if action_key is not None and _already_done(walk, action_key, WalkEvent.Kind.NOTHING_TO_LOG):
+            return Walk.objects.get(pk=walk.pk)
+        raise
     return walk

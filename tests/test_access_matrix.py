@@ -113,6 +113,11 @@ MATRIX: dict[str, Row] = {
     "privacy":                     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "accessibility":               Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "healthz":                     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
+    # the officer's phone app (issue 17): public, no one's data in them (the worker keeps only what the
+    # server marks as an officer's, patrols/offline.py), GET only
+    "patrols:app_manifest":        Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
+    "patrols:service_worker":      Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
+    "patrols:app_offline":         Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     # "You said, we did": public aggregates, the same for everyone, GET only
     "patrols:you_said_we_did":     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "patrols:you_said_we_did_borough": Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405,

@@ -86,6 +86,11 @@ class PrivateResponseMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             response.headers["Cache-Control"] = "no-store, private"
+        if request.method == "POST" and request.path == reverse("account_logout"):
+            # Signing out on a shared or lost phone (issue 17): the browser drops its HTTP cache. The
+            # officer app's own caches (Cache Storage) are emptied by the page first (static/js/app.js):
+            # "storage" would also clear them, but with the outbox's unsent items, which are hers.
+            response.headers["Clear-Site-Data"] = '"cache"'
         return response
 
 

@@ -17,7 +17,7 @@ from participants.access import officer_of, role_required
 from participants.roles import OFFICER, SERGEANT, role_of
 
 from .. import concerns as concern_service
-from .. import referrals
+from .. import offline, referrals
 from ..access import concern_for, walk_for
 from ..forms import (
     ConcernFilterForm,
@@ -71,7 +71,10 @@ def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
         "map_tile_url": settings.MAP_TILE_URL,
         "map_attribution": settings.MAP_ATTRIBUTION,
     }
-    return render(request, "patrols/concern_form.html", context)
+    response = render(request, "patrols/concern_form.html", context)
+    if request.method == "GET" and offline.in_window(walk):
+        return offline.keep_offline(request, response)
+    return response
 
 
 @role_required(*STAFF)
@@ -89,11 +92,21 @@ def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             shared = form.cleaned_data.get("share_with_partner")
-            messages.success(
-                request, f"Update added and sent to {current.partner}." if shared else "Update added."
-            )
+            if not request.headers.get("X-Concern-Outbox"):
+                messages.success(
+                    request, f"Update added and sent to {current.partner}." if shared else "Update added."
+                )
+            if _wants_json(request):
+                return JsonResponse(
+                    {"ok": True, "next": reverse("patrols:concern_detail", args=[concern.pk])}
+                )
             return redirect("patrols:concern_detail", pk=concern.pk)
-    return _detail_page(request, concern, form=form, current=current)
+    if request.method == "POST" and _wants_json(request):
+        # Sent from her phone's outbox: the reason (concern closed meanwhile, a field to fix) as JSON.
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        return JsonResponse({"ok": False, "errors": errors}, status=409 if "__all__" in errors else 400)
+    response = _detail_page(request, concern, form=form, current=current)
+    return offline.keep_offline(request, response) if request.method == "GET" else response
 
 
 @role_required(*STAFF)
@@ -169,6 +182,8 @@ def _detail_page(
         "current": current,
         "referral_history": history,
         "overdue": bool(current and current.is_overdue),
+        # The copy her phone keeps for no signal leaves out what the resident said (patrols/offline.py).
+        "offline_copy": offline.offline_copy(request),
     }
     return render(request, "patrols/concern_detail.html", context)
 
@@ -212,7 +227,7 @@ def my_open_concerns(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "no_pin": without_pin(concerns)}
-    return render(request, "patrols/my_concerns.html", context)
+    return offline.keep_offline(request, render(request, "patrols/my_concerns.html", context))
 
 
 @role_required(OFFICER)

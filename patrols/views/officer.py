@@ -7,7 +7,7 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,11 +18,11 @@ from participants.access import officer_of, role_required
 from participants.audit import record_views
 from participants.roles import OFFICER, SERGEANT
 
-from .. import availability
+from .. import availability, offline
 from .. import walks as walk_life
 from ..access import walk_for
-from ..forms import AvailabilityExceptionForm, AvailabilityWindowForm
-from ..models import LONDON, AvailabilityException, AvailabilityWindow, Walk
+from ..forms import ActionKeyForm, AvailabilityExceptionForm, AvailabilityWindowForm
+from ..models import LONDON, AvailabilityException, AvailabilityWindow, Concern, Walk
 
 
 @role_required(OFFICER)
@@ -41,8 +41,19 @@ def today(request: HttpRequest) -> HttpResponse:
         "today": start.date(),
         "now": now,
         "start_limit": now + walk_life.START_EARLY,  # "Start walk" shows from an hour before
+        # The pages her phone fetches and keeps now, for when the signal goes (patrols/offline.py).
+        "offline_urls": offline.warm_urls(
+            [walk for _, walks in days for walk in walks],
+            today_path=reverse("patrols:today"),
+            concern_ids=list(
+                Concern.objects.visible_to(request.user)
+                .unresolved()
+                .order_by("created_at", "pk")
+                .values_list("pk", flat=True)[: offline.KEPT_CONCERNS]
+            ),
+        ),
     }
-    return render(request, "patrols/today.html", context)
+    return offline.keep_offline(request, render(request, "patrols/today.html", context))
 
 
 WALK_ACTIONS = {
@@ -56,17 +67,38 @@ WALK_ACTIONS = {
 @role_required(OFFICER, SERGEANT)
 @require_POST
 def walk_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Start, finish, no-show, nothing to log: the walk's officer (or the sergeant), POST only."""
+    """Start, finish, no-show, nothing to log: the walk's officer (or the sergeant), POST only.
+
+    The phone's outbox (static/js/outbox.js) sends these with an action key and asks for JSON: the
+    same key twice is done once, and a refusal comes back as a 4xx with the reason to show her."""
     walk = walk_for(request, pk)
     if action not in WALK_ACTIONS:
         raise Http404
     change, done = WALK_ACTIONS[action]
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    key_form = ActionKeyForm(request.POST)
+    if not key_form.is_valid():
+        reason = " ".join(key_form.errors["action_key"])
+        if wants_json:
+            return JsonResponse({"ok": False, "errors": {"__all__": [reason]}}, status=400)
+        messages.error(request, reason)
+        return redirect(_next_or_walk(request, request.POST.get("next", ""), walk))
     try:
-        change(walk=walk, by=request.user)
+        change(walk=walk, by=request.user, action_key=key_form.cleaned_data["action_key"])
     except walk_life.WalkError as error:
+        if wants_json:
+            # 409: the walk is not in a state for this any more (cancelled meanwhile, already over).
+            return JsonResponse({"ok": False, "errors": {"__all__": [str(error)]}}, status=409)
         messages.error(request, str(error))
     else:
-        messages.success(request, done)
+        # Sent in the background from another page: that page says so itself (as concern_new does).
+        if not request.headers.get("X-Concern-Outbox"):
+            messages.success(request, done)
+        if wants_json:
+            # "at": the server's clock, which the phone compares with a page's data-rendered-at to
+            # know whether that page already shows this (static/js/outbox.js, walkStatus).
+            next_page = _next_or_walk(request, request.POST.get("next", ""), walk)
+            return JsonResponse({"ok": True, "next": next_page, "at": timezone.now().isoformat()})
     return redirect(_next_or_walk(request, request.POST.get("next", ""), walk))
 
 
@@ -85,7 +117,8 @@ def walk_finish(request: HttpRequest, pk: int) -> HttpResponse:
         "next": back,
         "can_finish": walk.status == Walk.Status.IN_PROGRESS,
     }
-    return render(request, "patrols/walk_finish.html", context)
+    response = render(request, "patrols/walk_finish.html", context)
+    return offline.keep_offline(request, response) if offline.in_window(walk) else response
 
 
 def _next_or_walk(request: HttpRequest, target: str, walk: Walk) -> str:
@@ -102,9 +135,13 @@ def _next_or_walk(request: HttpRequest, target: str, walk: Walk) -> str:
 def schedule(request: HttpRequest) -> HttpResponse:
     """Officer: her walks from today for the next four weeks, by day."""
     officer = officer_of(request)
-    _, days = _walks_by_day(request, days=29)
+    kept = offline.offline_copy(request)
+    # The copy her phone keeps is the week, naming residents only on today's and tomorrow's walks.
+    _, days = _walks_by_day(request, days=offline.SCHEDULE_OFFLINE_DAYS if kept else 29)
+    named = offline.start_of_today() + timedelta(days=offline.WITH_RESIDENT_DAYS)
     record_views(request=request, objects=_residents_in(days), detail="schedule")
-    return render(request, "patrols/schedule.html", {"officer": officer, "days": days})
+    context = {"officer": officer, "days": days, "offline_copy": kept, "named_until": named}
+    return offline.keep_offline(request, render(request, "patrols/schedule.html", context))
 
 
 def _walks_by_day(request: HttpRequest, *, days: int, refine=lambda walks: walks):

@@ -12,7 +12,7 @@ from participants.access import role_required
 from participants.audit import record_views
 from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
 
-from .. import booking
+from .. import booking, offline
 from ..access import walk_for
 from ..calendar import walk_invite
 from ..forms import CancelForm
@@ -26,6 +26,7 @@ EVERYONE = (RESIDENT, OFFICER, SERGEANT)
 def walk_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Her own walk for a resident, her own walks for an officer, any walk for the sergeant."""
     walk = walk_for(request, pk)
+    kept = offline.offline_copy(request) and offline.in_window(walk)
     context = {
         "walk": walk,
         "events": walk.events.select_related("by").order_by("at", "pk"),
@@ -33,12 +34,17 @@ def walk_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "concerns": walk.concerns.select_related("category", "partner")
         .prefetch_related(Prefetch("referrals", Referral.objects.current(), to_attr="current_referrals"))
         .order_by("created_at", "pk"),
-        # Restricted: only her officer and the sergeant ever get these; a resident's page never does.
-        "disclosures": Disclosure.objects.visible_to(request.user).filter(walk=walk),
+        # Restricted: only her officer and the sergeant ever get these; a resident's page never does,
+        # and the copy an officer's phone keeps for no signal leaves them out (patrols/offline.py).
+        "disclosures": Disclosure.objects.none()
+        if kept
+        else Disclosure.objects.visible_to(request.user).filter(walk=walk),
+        "offline_copy": kept,
     }
     if role_of(request.user) != RESIDENT:
         record_views(request=request, objects=[walk.resident], detail=f"walk {walk.pk}")
-    return render(request, "patrols/walk_detail.html", context)
+    response = render(request, "patrols/walk_detail.html", context)
+    return offline.keep_offline(request, response) if kept else response
 
 
 @role_required(*EVERYONE)

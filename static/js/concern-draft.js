@@ -1,5 +1,5 @@
 /* Walk and Talk: nothing lost offline. While the officer types, the concern form is kept on the
-   phone (localStorage). A submit goes into the phone's outbox (concern-outbox.js, on every officer
+   phone (localStorage). A submit goes into the phone's outbox (outbox.js, on every officer
    page) before it is sent, and leaves it only when the server has it; with no signal it waits there
    and is sent from whichever page she is on when the connection returns. Each draft carries a key;
    the server makes one concern per key, so a draft sent twice (a retry, a flaky connection) never
@@ -79,6 +79,9 @@
 
   // Restore an unsent draft, unless the server has just shown this form back with errors.
   if (form.dataset.bound !== "true") {
+    // A key of this phone's own for each new concern: the server's is the same every time a copy of
+    // the form kept for no signal is opened (issue 17), and two concerns with one key would be one.
+    keyField.value = newKey();
     try {
       var saved = JSON.parse(localStorage.getItem(DRAFT));
       if (saved && Object.keys(saved).length) {

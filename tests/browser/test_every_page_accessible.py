@@ -187,7 +187,9 @@ def sign_in_as(page: Page, user: User) -> None:
 @pytest.mark.viewports("desktop", "phone")
 def test_every_public_page_is_accessible(page: Page, viewport):
     page.route(TILES, lambda route: route.abort())
-    pages = [reverse(name) for name in ("home", "privacy", "accessibility")]
+    # patrols:app_offline: the officer app's own "no signal" page (issue 17), also checked offline in
+    # tests/browser/test_officer_app.py; its manifest and service worker are downloads.
+    pages = [reverse(name) for name in ("home", "privacy", "accessibility", "patrols:app_offline")]
     pages += [
         reverse(name)
         for name in (
@@ -197,7 +199,8 @@ def test_every_public_page_is_accessible(page: Page, viewport):
             "account_reset_password_done",
         )
     ]
-    sweep(page, pages, downloads=[reverse("healthz")])
+    downloads = [reverse(name) for name in ("healthz", "patrols:app_manifest", "patrols:service_worker")]
+    sweep(page, pages, downloads=downloads)
 
 
 def resident_pages(scene: Scene) -> tuple[list[str], list[str]]:

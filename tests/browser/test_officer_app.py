@@ -1,0 +1,313 @@
+"""Issue 17: the officer's phone app — installable, opens and acts with no signal, and leaves nothing
+behind when she signs out.
+
+The signal is cut for real: the browser reaches the live server only through a local relay
+(tests/browser/relay.py) that the test stops, so every request fails as with no signal at all (the page
+is never told it is offline). The service worker serves what it kept; the outbox sends in order once
+the relay is back.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from patrols import booking, concerns
+from patrols.models import Concern, ConcernCategory, ConcernUpdate, Walk, WalkEvent
+from tests.browser.axe import assert_accessible
+from tests.browser.relay import Relay
+from tests.browser.steps import sign_in
+from tests.browser.test_offline_concern import TILES, outbox, wait_for
+from tests.factories import PASSWORD, OfficerFactory, PairingFactory, ResidentFactory, WalkFactory
+
+SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
+NO_SIGNAL = re.compile(r"^No signal — as of \d\d:\d\d\.")
+READY = "() => document.documentElement.dataset.offlineReady === 'true'"
+
+
+@pytest.fixture
+def relay(live_server):
+    relay = Relay(live_server.url)
+    relay.start()
+    yield relay
+    relay.stop()
+
+
+def walk_about_to_start() -> Walk:
+    officer = OfficerFactory(display_name="PC Sarah Okafor", collar_number="4821AS")
+    resident = ResidentFactory(preferred_name="Grace")
+    PairingFactory(resident=resident, officer=officer)
+    return WalkFactory(resident=resident, officer=officer, starts_at=timezone.now() + timedelta(minutes=20))
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+def no_sideways_scroll(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+
+
+def open_today_with_signal(new_page, relay: Relay, walk: Walk) -> Page:
+    page = new_page(base_url=relay.url)
+    page.route(TILES, lambda route: route.abort())
+    sign_in(page, walk.officer.user.email, PASSWORD)
+    page.goto("/today/")
+    expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
+    # The worker has fetched and kept the pages Today lists (static/js/app.js sets this when it has).
+    page.wait_for_function(READY)
+    return page
+
+
+def log_concern_offline(page: Page, place: str, category: str) -> None:
+    expect(page.get_by_role("heading", level=1, name="Log a concern")).to_be_visible()
+    expect(page.locator("#concern-map.leaflet-container")).to_be_visible()  # its scripts came from the cache
+    page.get_by_label("Street or landmark").fill(place)
+    page.get_by_label("What is it about?").select_option(label=category)
+    page.get_by_label("What she said").fill("She avoids it after dark.")
+    page.get_by_role("button", name="Save concern").click()
+    expect(page.locator("#draft-status")).to_contain_text("No signal: this concern is saved on your phone")
+
+
+@pytest.mark.viewports("phone")
+def test_the_app_is_installable(new_page, live_server, viewport):
+    """Chromium's own installability check (DevTools' Page.getInstallabilityErrors) finds nothing
+    missing, the manifest says what the issue asks, and the worker controls the officer's pages."""
+    walk = walk_about_to_start()
+    page = new_page()
+    sign_in(page, walk.officer.user.email, PASSWORD)
+    page.goto("/today/")
+    page.wait_for_function(READY)
+    manifest = page.evaluate(
+        "() => fetch(document.querySelector('link[rel=manifest]').href).then((r) => r.json())"
+    )
+    assert manifest["start_url"] == "/today/" and manifest["display"] == "standalone"
+    assert manifest["scope"] == "/" and manifest["theme_color"] == "#3a2a6b"
+    sizes = {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    registration = page.evaluate(
+        "() => navigator.serviceWorker.ready.then((r) => ({scope: r.scope, script: r.active.scriptURL}))"
+    )
+    assert registration == {"scope": f"{live_server.url}/", "script": f"{live_server.url}/service-worker.js"}
+    page.reload()
+    assert page.evaluate("() => Boolean(navigator.serviceWorker.controller)")
+
+    # What the phone keeps is exactly what the server listed; a page she browses is never kept.
+    later = WalkFactory(
+        resident=walk.resident, officer=walk.officer, starts_at=timezone.now() + timedelta(days=3)
+    )
+    page.goto(f"/walks/{later.pk}/")
+    page.goto("/availability/")
+    kept = page.evaluate(
+        """() => caches.open("walkandtalk-officer-pages").then((cache) => cache.keys())
+              .then((requests) => requests.map((r) => new URL(r.url).pathname + new URL(r.url).search))"""
+    )
+    assert sorted(kept) == sorted([
+        "/today/", "/concerns/", "/schedule/", f"/walks/{walk.pk}/", f"/walks/{walk.pk}/concerns/new/",
+        f"/walks/{walk.pk}/finish/?next=/today/", f"/walks/{walk.pk}/finish/",
+    ])  # fmt: skip
+    cdp = page.context.new_cdp_session(page)
+    app = cdp.send("Page.getAppManifest")
+    assert not app["errors"], app["errors"]
+    errors = [e["errorId"] for e in cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]]
+    # A Playwright context is an incognito-like profile, in which Chromium never offers to install.
+    assert set(errors) <= {"in-incognito"}, errors
+
+
+@pytest.mark.viewports("phone")
+def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new_page, relay, viewport):
+    walk = walk_about_to_start()
+    # An open concern from an earlier walk, to follow up with no signal.
+    earlier = WalkFactory(
+        resident=walk.resident,
+        officer=walk.officer,
+        starts_at=timezone.now() - timedelta(days=9),
+        status=Walk.Status.COMPLETED,
+    )
+    old_concern, _ = concerns.log_concern(
+        walk=earlier,
+        by=walk.officer.user,
+        category=ConcernCategory.objects.get(name="Badly lit"),
+        severity="medium",
+        when_it_matters="after_dark",
+        location_text="Bellenden Road underpass",
+    )
+    page = open_today_with_signal(new_page, relay, walk)
+    assert not page.locator("#offline-banner").is_visible()
+
+    # No signal: Today comes from the phone, plainly marked.
+    relay.stop()
+    page.reload()
+    expect(page.locator("#offline-banner")).to_be_visible()
+    expect(page.locator("#offline-banner")).to_have_text(NO_SIGNAL)
+    expect(page.get_by_role("heading", level=3, name=re.compile("Grace"))).to_be_visible()
+    expect(page.get_by_role("link", name="Log a concern")).to_be_hidden()
+    expect(page.get_by_role("link", name="Finish walk")).to_be_hidden()
+    assert_accessible(page)
+    no_sideways_scroll(page)
+    shot(page, "officer-app-today-offline.png")
+
+    # She starts the walk: saved on the phone, and the page shows the walk under way.
+    page.get_by_role("button", name="Start walk").click()
+    expect(page.locator("#outbox-summary")).to_have_text(re.compile(r"^1 action waiting to send: Start walk"))
+    expect(page.locator(".walk-card [data-status-label]")).to_have_text("In progress (on this phone)")
+    expect(page.get_by_role("button", name="Start walk")).to_be_hidden()
+    expect(page.get_by_role("link", name="Finish walk")).to_be_visible()
+    shot(page, "officer-app-queue-banner.png")
+    no_sideways_scroll(page)
+
+    # Two concerns, on the form the phone kept.
+    page.get_by_role("link", name="Log a concern").click()
+    expect(page.locator("#offline-banner")).to_be_visible()
+    assert_accessible(page)
+    log_concern_offline(page, "Rye Lane alley", "Badly lit")
+    # The second from the kept form opened again: it is a concern of its own (its own draft key).
+    page.goto("/today/")
+    page.get_by_role("link", name="Log a concern").click()
+    log_concern_offline(page, "Bus stop on Peckham High Street", "Unsafe transport stop")
+    expect(page.locator("#outbox-summary")).to_have_text("3 actions waiting to send")
+
+    # Finish, from Today, through the "finish?" question the phone kept.
+    page.goto("/today/")
+    page.get_by_role("link", name="Finish walk").click()
+    expect(page.get_by_role("heading", level=1, name="Finish the walk?")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Yes, finish the walk").click()
+    expect(page).to_have_url(re.compile(r"/today/$"))
+    expect(page.locator("#outbox-summary")).to_have_text("4 actions waiting to send")
+    expect(page.locator(".walk-card [data-status-label]")).to_have_text("Completed (on this phone)")
+
+    # A follow-up on an open concern, from its kept page.
+    page.goto(f"/concerns/{old_concern.pk}/")
+    expect(page.locator("#offline-banner")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("What happened").fill("Reported to Southwark highways, ref 4471")
+    page.get_by_role("button", name="Add update").click()
+    expect(page.locator("#outbox-summary")).to_have_text("5 actions waiting to send")
+
+    # Her other kept pages open too, marked; a page never kept gets the app's own offline page.
+    for path, heading in (("/concerns/", None), ("/schedule/", "My schedule"), (f"/walks/{walk.pk}/", None)):
+        page.goto(path)
+        expect(page.locator("#offline-banner")).to_be_visible()
+        if heading:
+            expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+        assert_accessible(page)
+        no_sideways_scroll(page)
+    page.goto("/availability/")
+    expect(page.get_by_role("heading", level=1, name="No signal")).to_be_visible()
+    assert_accessible(page)
+    no_sideways_scroll(page)
+
+    # Nothing reached the server while the signal was gone.
+    assert not WalkEvent.objects.filter(walk=walk, kind__in=["started", "completed"]).exists()
+    assert not Concern.objects.filter(walk=walk).exists() and not ConcernUpdate.objects.exists()
+
+    # The signal returns on Today: sent in order, each once.
+    relay.start()
+    page.goto("/today/")
+    wait_for(lambda: WalkEvent.objects.filter(walk=walk, kind="completed").exists(), seconds=15)
+    expect(page.locator("#outbox-banner")).to_be_hidden()
+    walk.refresh_from_db()
+    assert walk.status == Walk.Status.COMPLETED
+    started = WalkEvent.objects.get(walk=walk, kind="started")
+    finished = WalkEvent.objects.get(walk=walk, kind="completed")
+    logged = list(Concern.objects.filter(walk=walk).order_by("created_at"))
+    assert [c.location_text for c in logged] == ["Rye Lane alley", "Bus stop on Peckham High Street"]
+    assert started.at < logged[0].created_at < logged[1].created_at < finished.at
+    assert started.action_key and finished.action_key
+    wait_for(lambda: ConcernUpdate.objects.filter(concern=old_concern).exists())
+    [follow_up] = ConcernUpdate.objects.filter(concern=old_concern)
+    assert follow_up.note == "Reported to Southwark highways, ref 4471" and follow_up.at > finished.at
+
+    # Signing out: every cache on the phone is emptied, and the sent entries go (the start and the
+    # finish were kept, marked sent, for pages kept from before they went).
+    assert page.evaluate("() => caches.keys()") != []
+    assert sorted((item["kind"], bool(item.get("sentAt"))) for item in outbox(page)) == [
+        ("finish", True),
+        ("start", True),
+    ]
+    page.get_by_role("button", name="Show or hide the menu").click()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).not_to_have_url(re.compile(r"/today/"))
+    assert page.evaluate("() => caches.keys()") == []
+    assert outbox(page) == []
+
+
+@pytest.mark.viewports("phone")
+def test_the_sign_in_page_drops_the_kept_pages_of_a_session_that_ended_elsewhere(
+    new_page, live_server, viewport
+):
+    """Signed out without this phone's sign-out button (the session ran out, or she signed out on another
+    device): the pages go as soon as the phone meets the sign-in page. The server's Clear-Site-Data
+    "cache" alone would not do it: Chromium leaves Cache Storage alone for "cache" (checked, 156)."""
+    walk = walk_about_to_start()
+    page = new_page()
+    sign_in(page, walk.officer.user.email, PASSWORD)
+    page.goto("/today/")
+    page.wait_for_function(READY)
+    assert "walkandtalk-officer-pages" in page.evaluate("() => caches.keys()")
+    page.context.clear_cookies()  # the session is gone
+    page.goto("/today/")  # to the sign-in page
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    assert "walkandtalk-officer-pages" not in page.evaluate("() => caches.keys()")
+
+
+@pytest.mark.viewports("phone")
+def test_a_refused_action_is_shown_with_why_and_a_damaged_entry_is_reported_without_blocking(
+    new_page, live_server, viewport, sergeant
+):
+    """Bad input (issue 17): the walk was cancelled while her start waited on the phone; one entry in the
+    phone's storage is damaged. The start is refused with the reason and kept until she dismisses it, the
+    damaged entry is listed with what is left of it, and the finish queued after both still goes."""
+    cancelled = walk_about_to_start()
+    running = WalkFactory(
+        resident=cancelled.resident,
+        officer=cancelled.officer,
+        starts_at=timezone.now() - timedelta(hours=3),
+        status=Walk.Status.IN_PROGRESS,
+        started_at=timezone.now() - timedelta(hours=3),
+    )
+    page = new_page()
+    sign_in(page, cancelled.officer.user.email, PASSWORD)
+    page.goto("/today/")
+    user = cancelled.officer.user.pk
+    items = [
+        {"oops": "half an entry"},
+        {"key": "3f1c1d8e-4b7a-4c55-9a39-0c4f5a7e1a01", "kind": "start", "walk": str(cancelled.pk),
+         "url": f"/walks/{cancelled.pk}/start/", "user": str(user), "label": {"text": "04:00"},
+         "pairs": [["next", "/today/"], ["action_key", "3f1c1d8e-4b7a-4c55-9a39-0c4f5a7e1a01"]]},
+        {"key": "3f1c1d8e-4b7a-4c55-9a39-0c4f5a7e1a02", "kind": "finish", "walk": str(running.pk),
+         "url": f"/walks/{running.pk}/finish/", "user": str(user), "label": {"text": "01:00"},
+         "pairs": [["next", "/today/"], ["action_key", "3f1c1d8e-4b7a-4c55-9a39-0c4f5a7e1a02"]]},
+    ]  # fmt: skip
+    booking.cancel_walk(walk=cancelled, by=sergeant, reason="Officer on another duty", check_rules=False)
+    page.evaluate("items => localStorage.setItem('walkandtalk:concern-outbox', JSON.stringify(items))", items)
+    page.reload()
+
+    wait_for(lambda: Walk.objects.get(pk=running.pk).status == Walk.Status.COMPLETED)
+    summary = page.locator("#outbox-summary")
+    expect(summary).to_have_text("1 action could not be sent. 1 damaged entry")
+    expect(page.locator("#outbox-items")).to_contain_text(
+        "Not sent: This walk is cancelled, so it can’t be in progress now."
+    )
+    expect(page.locator("#outbox-items")).to_contain_text("A saved entry on this phone is damaged")
+    assert_accessible(page)
+    no_sideways_scroll(page)
+    shot(page, "officer-app-refused.png")
+    assert not WalkEvent.objects.filter(walk=cancelled, kind="started").exists()
+
+    # Kept across pages until she dismisses each.
+    page.reload()
+    expect(summary).to_have_text("1 action could not be sent. 1 damaged entry")
+    page.locator("#outbox-items li", has_text="damaged").get_by_role("button", name="Dismiss").click()
+    expect(summary).to_have_text("1 action could not be sent")
+    page.get_by_role("button", name="Dismiss").click()
+    expect(page.locator("#outbox-banner")).to_be_hidden()
+    # The sent finish went too: the page fresh from the server after it was sent shows the walk finished.
+    assert outbox(page) == []
