@@ -6,6 +6,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import privacy, profiles
@@ -35,8 +36,10 @@ def profile_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.info(
                 request,
-                "Thank you — you’re on the waiting list. "
-                "We’ll email you the moment a walking partner is free.",
+                _(
+                    "Thank you — you’re on the waiting list. "
+                    "We’ll email you the moment a walking partner is free."
+                ),
             )
         return redirect("patrols:my_walks")
     return render(request, "participants/profile_form.html", {"form": form, "creating": True})
@@ -50,7 +53,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ResidentProfileForm(request.POST or None, instance=resident)
     if request.method == "POST" and form.is_valid():
         profiles.update_resident_profile(resident=resident, details=form.cleaned_data)
-        messages.success(request, "Your details are saved.")
+        messages.success(request, _("Your details are saved."))
         return redirect("participants:profile")
     return render(request, "participants/profile_form.html", {"form": form, "creating": False})
 
@@ -111,7 +114,7 @@ def erase(request: HttpRequest) -> HttpResponse:
             logout(request)
             messages.success(
                 request,
-                "Your account is erased and you are signed out. Thank you for walking with us.",
+                _("Your account is erased and you are signed out. Thank you for walking with us."),
             )
             return redirect("home")
     context = {

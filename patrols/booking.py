@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from participants.models import Officer, Pairing, Resident, User
 from participants.pairing import active_pairing
@@ -110,7 +111,7 @@ def book_walk(
     now = now or timezone.now()
     pairing = pairing or active_pairing(resident)
     if pairing is None:
-        raise BookingError("You can book a walk once you are paired with an officer.")
+        raise BookingError(_("You can book a walk once you are paired with an officer."))
     officer = pairing.officer
     try:
         with transaction.atomic():
@@ -164,7 +165,7 @@ def _check_actor(walk: Walk, by: User) -> None:
         or (role == OFFICER and walk.officer.user_id == by.pk)
     )
     if not allowed:
-        raise BookingError("You can’t change this walk.")
+        raise BookingError(_("You can’t change this walk."))
 
 
 def move_walk(*, walk: Walk, starts_at: datetime, by: User, now: datetime | None = None) -> Walk:
@@ -183,7 +184,7 @@ def move_walk(*, walk: Walk, starts_at: datetime, by: User, now: datetime | None
                 raise BookingError(f"This walk is {walk.get_status_display().lower()}, so it can’t be moved.")
             _check_resident_may_change(walk, by, now, "moved")
             if starts_at == walk.starts_at:
-                raise BookingError("That is the time it is booked for already. Choose another time.")
+                raise BookingError(_("That is the time it is booked for already. Choose another time."))
             _check_bookable_time(starts_at, now)
             slot = find_slot(officer=walk.officer, starts_at=starts_at, now=now, ignore_walk=walk)
             if slot is None:
@@ -218,7 +219,7 @@ def cancel_walk(
         _check_actor(walk, by)
     reason = reason.strip()
     if check_rules and role_of(by) != RESIDENT and not reason:
-        raise BookingError("Give a reason: the resident is told the walk is cancelled, and why.")
+        raise BookingError(_("Give a reason: the resident is told the walk is cancelled, and why."))
     with transaction.atomic():
         _lock_officer(walk.officer)
         walk = (

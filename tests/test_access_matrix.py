@@ -113,6 +113,11 @@ MATRIX: dict[str, Row] = {
     "privacy":                     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "accessibility":               Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "healthz":                     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
+    # the language switcher (issue 18): anyone may choose; POST only, and it redirects back
+    "set_language":                Row(get=ALL_405, post=(302, 302, 302, 302, 302, 302),
+                                       data=(("language", "es"), ("next", "/"))),
+    # our scripts' strings in the page's language: the same for everyone
+    "javascript-catalog":          Row(get=ALL_200, post=ALL_405),
     # "You said, we did": public aggregates, the same for everyone, GET only
     "patrols:you_said_we_did":     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "patrols:you_said_we_did_borough": Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405,
