@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
@@ -129,15 +130,20 @@ class EraseAccountForm(forms.Form):
     """She confirms by typing a word, so a slip of the thumb never erases her account."""
 
     confirm = forms.CharField(
-        label=f"Type {ERASE_WORD} to confirm",
+        label=format_lazy(_("Type {word} to confirm"), word=ERASE_WORD),
         max_length=200,
-        error_messages={"required": f"Type {ERASE_WORD} to confirm. Nothing has been erased."},
+        error_messages={
+            "required": format_lazy(_("Type {word} to confirm. Nothing has been erased."), word=ERASE_WORD)
+        },
     )
 
     def clean_confirm(self) -> str:
         value = self.cleaned_data["confirm"].strip()
         if value.upper() != ERASE_WORD:
             raise forms.ValidationError(
-                f"That isn't {ERASE_WORD}, so nothing has been erased. Type {ERASE_WORD} to confirm."
+                format_lazy(
+                    _("That isn't {word}, so nothing has been erased. Type {word} to confirm."),
+                    word=ERASE_WORD,
+                )
             )
         return value

@@ -37,7 +37,10 @@ def when(moment: datetime) -> str:
     format is a translatable Django date format (day and month names come from Django's own
     translations; Polish may want "l j E", the month's genitive)."""
     local = timezone.localtime(moment, LONDON)
+    # Translators: "Monday 3 March" and "14:00"
     return _("%(day)s at %(time)s") % {
+        # Translators: Django's date format: l weekday, j day, F month (E: the month as after a day,
+        # which Polish needs: "l j E")
         "day": date_format(local, pgettext("Django date format: weekday, day, month", "l j F")),
         "time": date_format(local, "H:i"),
     }

@@ -30,8 +30,15 @@ def profile_create(request: HttpRequest) -> HttpResponse:
         if pairing is not None:
             messages.success(
                 request,
-                f"You’re all set, {resident.preferred_name}. You will walk with "
-                f"{pairing.officer.display_name} (collar number {pairing.officer.collar_number}).",
+                _(
+                    "You’re all set, %(name)s. You will walk with %(officer)s "
+                    "(collar number %(collar_number)s)."
+                )
+                % {
+                    "name": resident.preferred_name,
+                    "officer": pairing.officer.display_name,
+                    "collar_number": pairing.officer.collar_number,
+                },
             )
         else:
             messages.info(

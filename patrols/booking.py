@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from participants.models import Officer, Pairing, Resident, User
@@ -31,7 +32,7 @@ from .models import Walk, WalkEvent
 from .slots import booking_period, find_slot
 
 TAKEN = "That time has just been taken — please choose another."
-PASSED = "That time has passed — please choose another."
+PASSED = _("That time has passed — please choose another.")
 
 
 class BookingError(Exception):
@@ -45,13 +46,19 @@ def _check_bookable_time(starts_at: datetime, now: datetime) -> None:
         raise BookingError(PASSED)
     if starts_at < earliest:
         raise BookingError(
-            f"That time is too soon: walks are booked at least {settings.BOOKING_MIN_NOTICE_HOURS} hours "
-            "ahead. Please choose a later time."
+            gettext(
+                "That time is too soon: walks are booked at least %(hours)s hours ahead. "
+                "Please choose a later time."
+            )
+            % {"hours": settings.BOOKING_MIN_NOTICE_HOURS}
         )
     if starts_at > latest:
         raise BookingError(
-            f"That time is too far ahead: walks can be booked up to {settings.BOOKING_HORIZON_DAYS} days "
-            "ahead. Please choose an earlier time."
+            gettext(
+                "That time is too far ahead: walks can be booked up to %(days)s days ahead. "
+                "Please choose an earlier time."
+            )
+            % {"days": settings.BOOKING_HORIZON_DAYS}
         )
 
 
@@ -120,8 +127,11 @@ def book_walk(
             upcoming = _lock_officer(officer, counting_for=resident, now=now)
             if upcoming >= settings.MAX_UPCOMING_WALKS_PER_RESIDENT:
                 raise BookingError(
-                    f"You already have {upcoming} walks booked. Once one has happened, or if you cancel "
-                    "one, you can book another."
+                    gettext(
+                        "You already have %(count)s walks booked. Once one has happened, or if you cancel "
+                        "one, you can book another."
+                    )
+                    % {"count": upcoming}
                 )
             _check_bookable_time(starts_at, now)
             slot = find_slot(officer=officer, starts_at=starts_at, now=now)
@@ -150,10 +160,18 @@ def book_walk(
 def _check_resident_may_change(walk: Walk, by: User, now: datetime, verb: str) -> None:
     if role_of(by) == RESIDENT and walk.starts_at - now < _cutoff():
         hours = settings.RESIDENT_CHANGE_CUTOFF_HOURS
-        raise BookingError(
-            f"It’s less than {hours} hours until this walk, so it can’t be {verb} online. "
-            f"Please call the station on {settings.STATION_PHONE}."
-        )
+        words = {"hours": hours, "phone": settings.STATION_PHONE}
+        if verb == "moved":
+            message = gettext(
+                "It’s less than %(hours)s hours until this walk, so it can’t be moved online. "
+                "Please call the station on %(phone)s."
+            )
+        else:
+            message = gettext(
+                "It’s less than %(hours)s hours until this walk, so it can’t be cancelled online. "
+                "Please call the station on %(phone)s."
+            )
+        raise BookingError(message % words)
 
 
 def _check_actor(walk: Walk, by: User) -> None:
@@ -181,7 +199,10 @@ def move_walk(*, walk: Walk, starts_at: datetime, by: User, now: datetime | None
                 .get(pk=walk.pk)
             )
             if walk.status != Walk.Status.BOOKED:
-                raise BookingError(f"This walk is {walk.get_status_display().lower()}, so it can’t be moved.")
+                raise BookingError(
+                    gettext("This walk is %(status)s, so it can’t be moved.")
+                    % {"status": walk.get_status_display().lower()}
+                )
             _check_resident_may_change(walk, by, now, "moved")
             if starts_at == walk.starts_at:
                 raise BookingError(_("That is the time it is booked for already. Choose another time."))
@@ -226,7 +247,10 @@ def cancel_walk(
             Walk.objects.select_for_update().select_related("resident__user", "officer__user").get(pk=walk.pk)
         )
         if not walk.can_become(Walk.Status.CANCELLED):
-            raise BookingError(f"This walk is {walk.get_status_display().lower()}, so it can’t be cancelled.")
+            raise BookingError(
+                gettext("This walk is %(status)s, so it can’t be cancelled.")
+                % {"status": walk.get_status_display().lower()}
+            )
         if check_rules:
             _check_resident_may_change(walk, by, now, "cancelled")
         walk.status = Walk.Status.CANCELLED

@@ -298,6 +298,8 @@ LANG_INFO.setdefault("so", {"bidi": False, "code": "so", "name": "Somali", "name
 # One catalogue per language for the whole project (locale/<code>/LC_MESSAGES/django.po): most of
 # the text is in the shared top-level templates/, and a translator gets one file, not one per app.
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Each language's date formats: Django's, with ours over them (walkandtalk/formats says why)
+FORMAT_MODULE_PATH = ["walkandtalk.formats"]
 LANGUAGE_COOKIE_NAME = "wt_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 LANGUAGE_COOKIE_SAMESITE = "Lax"
