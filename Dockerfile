@@ -34,6 +34,8 @@ RUN pip install -r requirements.txt
 COPY --from=frontend /build/node_modules ./node_modules
 COPY --from=frontend /build/build ./build
 COPY . .
+# The translations' .mo files are built, not committed (issue 18): polib, no GNU gettext in the image.
+RUN python scripts/catalogues.py compile
 
 # Static files are collected into the image. Production settings refuse to start without their
 # values, so this one command gets harmless placeholders: nothing here connects to a server or signs

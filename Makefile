@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install lint format audit bench clean
+.PHONY: run test install catalogues messages lint format audit bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,23 @@ build/service-worker.js: node_modules/.installed scripts/build-sw.mjs frontend/s
 		$(wildcard static/js/*.js static/css/*.css static/icons/*.png)
 	node scripts/build-sw.mjs
 
-install: $(VENV)/.installed node_modules/.installed build/service-worker.js
+
+install: $(VENV)/.installed node_modules/.installed build/service-worker.js catalogues
+
+# Issue 18: the translations, compiled from locale/*/LC_MESSAGES/*.po into .mo files (built, never
+# committed), with polib: no GNU gettext needed.
+catalogues: $(VENV)/.installed
+	$(PY) scripts/catalogues.py compile
+
+# After changing any text a resident, a partner or the public sees: every msgid into the catalogues
+# (new ones empty, gone ones dropped), then our header on each. Needs GNU gettext (xgettext, msgmerge).
+LANGS := -l es -l pt -l pl -l fr -l so -l ar
+MESSAGES_IGNORE := --ignore='.venv/*' --ignore='node_modules/*' --ignore='tests/*' --ignore='bench/*' \
+	--ignore='staticfiles/*' --ignore='.data/*' --ignore='scripts/*'
+messages: $(VENV)/.installed
+	DEBUG=1 $(PY) manage.py makemessages $(LANGS) --no-obsolete --no-wrap --add-location=file $(MESSAGES_IGNORE)
+	DEBUG=1 $(PY) manage.py makemessages -d djangojs $(LANGS) --no-obsolete --no-wrap --add-location=file $(MESSAGES_IGNORE)
+	$(PY) scripts/catalogues.py headers
 
 # Serves the app on http://127.0.0.1:8000 with a Celery worker and beat; Ctrl-C stops them all.
 run: install

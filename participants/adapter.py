@@ -10,6 +10,8 @@ from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.ratelimit import respond_429
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from .models import User
 from .network import client_ip
@@ -26,8 +28,11 @@ class AccountAdapter(DefaultAccountAdapter):
         limit = User._meta.get_field("email").max_length
         if len(email) > limit:
             raise ValidationError(
-                f"That email address is too long: enter one of {limit} characters or fewer "
-                f"(this one has {len(email):,}).",
+                gettext(
+                    "That email address is too long: enter one of %(limit)s characters or fewer "
+                    "(this one has %(length)s)."
+                )
+                % {"limit": limit, "length": number_format(len(email), force_grouping=True)},
                 code="max_length",
             )
         return email

@@ -28,7 +28,7 @@ from django.contrib.auth import middleware as django_middleware
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from .roles import ROLE_GROUP, ROLE_OF_GROUP, SECOND_FACTOR, with_access
+from .roles import LANGUAGE, ROLE_GROUP, ROLE_OF_GROUP, SECOND_FACTOR, with_access
 
 
 @cache
@@ -38,18 +38,22 @@ def _user_with_access_sql() -> str:
     at London scale (bench, issue 16), more than PostgreSQL takes to answer it (0.3 ms)."""
     from allauth.mfa.models import Authenticator
 
+    from .models import Resident
+
     model = get_user_model()
     user_groups = model.groups.through._meta.db_table
     group_table = model.groups.field.related_model._meta.db_table
     names = ", ".join(["%s"] * len(ROLE_OF_GROUP))
     rank = " ".join(f"WHEN %s THEN {i}" for i in range(len(ROLE_OF_GROUP)))
     authenticators = Authenticator._meta.db_table
+    residents = Resident._meta.db_table
     # Only table names from the models' own metadata go into the text; every value is a parameter.
     return (
         f'SELECT u.*, (SELECT g.name FROM "{group_table}" g JOIN "{user_groups}" ug ON ug.group_id = g.id '  # noqa: S608
         f"WHERE ug.user_id = u.id AND g.name IN ({names}) ORDER BY CASE g.name {rank} END LIMIT 1) "
         f'AS "{ROLE_GROUP}", EXISTS (SELECT 1 FROM "{authenticators}" a WHERE a.user_id = u.id) '
-        f'AS "{SECOND_FACTOR}" FROM "{model._meta.db_table}" u WHERE u.id = %s'
+        f'AS "{SECOND_FACTOR}", (SELECT r.language FROM "{residents}" r WHERE r.user_id = u.id) '
+        f'AS "{LANGUAGE}" FROM "{model._meta.db_table}" u WHERE u.id = %s'
     )
 
 

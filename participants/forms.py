@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from .inputs import StatedLimitsMixin
@@ -26,24 +28,27 @@ def grouped_ward_choices() -> list:
 class ResidentProfileForm(StatedLimitsMixin, forms.ModelForm):
     ward = forms.ModelChoiceField(
         queryset=Ward.objects.all(),
-        label="Your ward",
-        help_text="The council ward you live or walk in. We never ask for your home address. "
-        "Not sure? Your council's website has a postcode look-up.",
+        label=_("Your ward"),
+        help_text=_(
+            "The council ward you live or walk in. We never ask for your home address. "
+            "Not sure? Your council's website has a postcode look-up."
+        ),
     )
     mobile = PhoneNumberField(
-        label="UK mobile number",
+        label=_("UK mobile number"),
         region="GB",
         required=False,
-        help_text="Only needed if you would like text messages: 11 digits starting 07.",
-        error_messages={"invalid": "Enter a UK mobile number: 11 digits starting 07."},
+        help_text=_("Only needed if you would like text messages: 11 digits starting 07."),
+        error_messages={"invalid": _("Enter a UK mobile number: 11 digits starting 07.")},
     )
     baseline_safety = forms.TypedChoiceField(
-        label="How safe do you feel walking in your area now?",
+        label=_("How safe do you feel walking in your area now?"),
         choices=SAFETY_CHOICES,
         coerce=int,
         widget=forms.RadioSelect,
-        help_text="1 is very unsafe, 5 is very safe. "
-        "We ask again after your walks, to see if the scheme helps.",
+        help_text=_(
+            "1 is very unsafe, 5 is very safe. We ask again after your walks, to see if the scheme helps."
+        ),
     )
 
     class Meta:
@@ -60,19 +65,21 @@ class ResidentProfileForm(StatedLimitsMixin, forms.ModelForm):
             "baseline_safety",
         ]
         labels = {
-            "preferred_name": "What would you like to be called?",
-            "contact_channel": "How should we contact you?",
-            "mention_police_in_messages": "Messages to me may mention the police",
-            "language": "Which language would you prefer to walk and talk in?",
-            "access_needs": "Anything that would help you on a walk (optional)",
-            "usual_walk_times": "When do you usually walk, or feel least safe? (optional)",
+            "preferred_name": _("What would you like to be called?"),
+            "contact_channel": _("How should we contact you?"),
+            "mention_police_in_messages": _("Messages to me may mention the police"),
+            "language": _("Which language would you prefer to walk and talk in?"),
+            "access_needs": _("Anything that would help you on a walk (optional)"),
+            "usual_walk_times": _("When do you usually walk, or feel least safe? (optional)"),
         }
         help_texts = {
-            "preferred_name": "A first name or nickname is fine. Your officer will use it.",
-            "mention_police_in_messages": "Leave this unticked if someone else might see your phone or "
-            "emails: our messages will then just say “Walk and Talk”.",
-            "access_needs": "In your own words, e.g. “I use a wheelchair” or “I walk with a pushchair”.",
-            "usual_walk_times": "For example “weekday evenings after work, around 7pm”.",
+            "preferred_name": _("A first name or nickname is fine. Your officer will use it."),
+            "mention_police_in_messages": _(
+                "Leave this unticked if someone else might see your phone or "
+                "emails: our messages will then just say “Walk and Talk”."
+            ),
+            "access_needs": _("In your own words, e.g. “I use a wheelchair” or “I walk with a pushchair”."),
+            "usual_walk_times": _("For example “weekday evenings after work, around 7pm”."),
         }
         widgets = {
             "contact_channel": forms.RadioSelect,
@@ -88,14 +95,14 @@ class ResidentProfileForm(StatedLimitsMixin, forms.ModelForm):
     def clean_preferred_name(self) -> str:
         name = self.cleaned_data["preferred_name"].strip()
         if not name:
-            raise forms.ValidationError("Enter the name you would like to be called.")
+            raise forms.ValidationError(_("Enter the name you would like to be called."))
         return name
 
     def clean_mobile(self):
         number = self.cleaned_data.get("mobile")
         if number and not str(number).startswith("+447"):
             raise forms.ValidationError(
-                "That is not a mobile number. Enter a UK mobile number: 11 digits starting 07."
+                _("That is not a mobile number. Enter a UK mobile number: 11 digits starting 07.")
             )
         return number
 
@@ -103,7 +110,7 @@ class ResidentProfileForm(StatedLimitsMixin, forms.ModelForm):
         cleaned = super().clean()
         wants_sms = cleaned.get("contact_channel") == ContactChannel.SMS
         if wants_sms and not cleaned.get("mobile") and "mobile" not in self.errors:
-            self.add_error("mobile", "Enter your mobile number so we can send you text messages.")
+            self.add_error("mobile", _("Enter your mobile number so we can send you text messages."))
         return cleaned
 
 
@@ -111,8 +118,8 @@ class ResidentSignupProfileForm(ResidentProfileForm):
     """The profile form at sign-up: the same questions plus consent to the privacy notice."""
 
     privacy_consent = forms.BooleanField(
-        label="I have read the privacy notice and agree to Walk and Talk keeping these details",
-        error_messages={"required": "You need to agree to the privacy notice to join the scheme."},
+        label=_("I have read the privacy notice and agree to Walk and Talk keeping these details"),
+        error_messages={"required": _("You need to agree to the privacy notice to join the scheme.")},
     )
 
 
@@ -123,15 +130,20 @@ class EraseAccountForm(forms.Form):
     """She confirms by typing a word, so a slip of the thumb never erases her account."""
 
     confirm = forms.CharField(
-        label=f"Type {ERASE_WORD} to confirm",
+        label=format_lazy(_("Type {word} to confirm"), word=ERASE_WORD),
         max_length=200,
-        error_messages={"required": f"Type {ERASE_WORD} to confirm. Nothing has been erased."},
+        error_messages={
+            "required": format_lazy(_("Type {word} to confirm. Nothing has been erased."), word=ERASE_WORD)
+        },
     )
 
     def clean_confirm(self) -> str:
         value = self.cleaned_data["confirm"].strip()
         if value.upper() != ERASE_WORD:
             raise forms.ValidationError(
-                f"That isn't {ERASE_WORD}, so nothing has been erased. Type {ERASE_WORD} to confirm."
+                format_lazy(
+                    _("That isn't {word}, so nothing has been erased. Type {word} to confirm."),
+                    word=ERASE_WORD,
+                )
             )
         return value

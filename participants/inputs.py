@@ -18,8 +18,10 @@ from django import forms
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 FIRST_YEAR = 2000
 YEARS_AHEAD = 10
@@ -29,7 +31,10 @@ _NOT_FREE_TEXT = (forms.HiddenInput, forms.PasswordInput, forms.Select, forms.Ra
 
 
 def too_long_message(limit: int) -> str:
-    return f"Please shorten this to {limit:,} characters or fewer (it has %(show_value)s)."
+    """In the active language; %(show_value)s is left for Django's validator to fill in."""
+    return gettext("Please shorten this to %(limit)s characters or fewer (it has %%(show_value)s).") % {
+        "limit": number_format(limit, force_grouping=True)
+    }
 
 
 def state_limit(field: forms.Field) -> None:
@@ -42,7 +47,9 @@ def state_limit(field: forms.Field) -> None:
     field.widget.attrs.pop("maxlength", None)
     field.widget.attrs["data-maxlength"] = str(field.max_length)
     field.error_messages["max_length"] = too_long_message(field.max_length)
-    limit = f"Up to {field.max_length:,} characters."
+    limit = gettext("Up to %(limit)s characters.") % {
+        "limit": number_format(field.max_length, force_grouping=True)
+    }
     if limit not in str(field.help_text):
         field.help_text = f"{field.help_text} {limit}" if field.help_text else limit
 
@@ -64,7 +71,10 @@ def date_range() -> tuple[date, date]:
 
 def date_out_of_range_message(noun: str = "date") -> str:
     first, last = date_range()
-    return f"Choose a {noun} between {first.year} and {last.year}."
+    years = {"first": first.year, "last": last.year}
+    if noun == "date":
+        return gettext("Choose a date between %(first)s and %(last)s.") % years
+    return gettext("Choose a %(noun)s between %(first)s and %(last)s.") % {**years, "noun": noun}
 
 
 class BoundedDateField(forms.DateField):

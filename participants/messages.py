@@ -15,10 +15,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from walkandtalk.outbox.kinds import Gone, MessageKind, read_with_recipient, register
 from walkandtalk.outbox.models import Notification
 
+from .languages import ENGLISH, supported
 from .models import ContactChannel, Officer, Pairing, Resident, User
 
 LONDON = ZoneInfo("Europe/London")
@@ -29,11 +33,25 @@ def url(name: str, *args) -> str:
 
 
 def when(moment: datetime) -> str:
-    return f"{timezone.localtime(moment, LONDON):%A %-d %B at %H:%M}"
+    """ "Monday 3 March at 14:00", in London time and the active language (the message's). The date's
+    format is a translatable Django date format (day and month names come from Django's own
+    translations; Polish may want "l j E", the month's genitive)."""
+    local = timezone.localtime(moment, LONDON)
+    # Translators: "Monday 3 March" and "14:00"
+    return _("%(day)s at %(time)s") % {
+        # Translators: Django's date format: l weekday, j day, F month (E: the month as after a day,
+        # which Polish needs: "l j E")
+        "day": date_format(local, pgettext("Django date format: weekday, day, month", "l j F")),
+        "time": date_format(local, "H:i"),
+    }
 
 
 def short_when(moment: datetime) -> str:
-    return f"{timezone.localtime(moment, LONDON):%a %-d %b %H:%M}"
+    """ "Mon 3 Mar 14:00", for an SMS."""
+    local = timezone.localtime(moment, LONDON)
+    return date_format(
+        local, pgettext("Django date format: short weekday, day, short month, time", "D j M H:i")
+    )
 
 
 def officer_name(officer: Officer | None, *, mention_police: bool) -> str:
@@ -77,6 +95,12 @@ class ToPerson(MessageKind):
         """Staff messages may; a resident's only if she chose it."""
         resident = self.resident
         return resident is None or resident.mention_police_in_messages
+
+    def language(self) -> str:
+        """Hers (her profile, read now: she may have changed it since the message was recorded);
+        English for staff, and for a language not translated yet."""
+        resident = self.resident
+        return supported(resident.language) if resident is not None else ENGLISH
 
     def address(self) -> str:
         if self.notification.channel == Notification.Channel.SMS:

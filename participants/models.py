@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from .inputs import limited_text
@@ -81,17 +82,17 @@ class Ward(models.Model):
 class Language(models.TextChoices):
     """Languages residents most often ask for in Southwark and Lambeth; more can be added."""
 
-    ENGLISH = "en", "English"
-    ARABIC = "ar", "Arabic"
-    BENGALI = "bn", "Bengali"
-    FRENCH = "fr", "French"
-    PORTUGUESE = "pt", "Portuguese"
-    SOMALI = "so", "Somali"
-    SPANISH = "es", "Spanish"
-    TURKISH = "tr", "Turkish"
-    TWI = "tw", "Twi"
-    YORUBA = "yo", "Yoruba"
-    POLISH = "pl", "Polish"
+    ENGLISH = "en", _("English")
+    ARABIC = "ar", _("Arabic")
+    BENGALI = "bn", _("Bengali")
+    FRENCH = "fr", _("French")
+    PORTUGUESE = "pt", _("Portuguese")
+    SOMALI = "so", _("Somali")
+    SPANISH = "es", _("Spanish")
+    TURKISH = "tr", _("Turkish")
+    TWI = "tw", _("Twi")
+    YORUBA = "yo", _("Yoruba")
+    POLISH = "pl", _("Polish")
 
 
 class Officer(models.Model):
@@ -129,8 +130,8 @@ class Officer(models.Model):
 
 
 class ContactChannel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SMS = "sms", "Text message (SMS)"
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message (SMS)")
 
 
 class Resident(models.Model):

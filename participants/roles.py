@@ -29,6 +29,8 @@ ROLE_OF_GROUP = {SERGEANTS: SERGEANT, OFFICERS: OFFICER, RESIDENTS: RESIDENT}
 # The annotations `with_access` adds to a user row.
 ROLE_GROUP = "access_role_group"
 SECOND_FACTOR = "access_second_factor"
+# A resident's preferred language (issue 18), read with the same row: her pages are in it at no cost.
+LANGUAGE = "access_language"
 
 
 def role_of(user: Any) -> str | None:
@@ -51,6 +53,17 @@ def role_of(user: Any) -> str | None:
     return role
 
 
+def preferred_language(user: Any) -> str | None:
+    """A signed-in resident's chosen language code (participants.models.Language), None for anyone else;
+    read with the row when it was loaded by `with_access`, else one query."""
+    if user is None or not user.is_authenticated:
+        return None
+    if hasattr(user, LANGUAGE):
+        return getattr(user, LANGUAGE)
+    resident = getattr(user, "resident", None) if hasattr(user, "resident") else None
+    return resident.language if resident is not None else None
+
+
 def has_second_factor(user: Any) -> bool:
     """Whether she has an authenticator (TOTP or recovery codes), as allauth's `is_mfa_enabled` says;
     read with the row when it was loaded by `with_access`."""
@@ -70,6 +83,8 @@ def with_access(queryset):
     from django.contrib.auth.models import Group
     from django.db.models import Case, Exists, IntegerField, OuterRef, Subquery, Value, When
 
+    from .models import Resident
+
     seniority = Case(
         *(When(name=group, then=Value(rank)) for rank, group in enumerate(ROLE_OF_GROUP)),
         output_field=IntegerField(),
@@ -83,6 +98,7 @@ def with_access(queryset):
         **{
             ROLE_GROUP: Subquery(senior_group),
             SECOND_FACTOR: Exists(Authenticator.objects.filter(user=OuterRef("pk"))),
+            LANGUAGE: Subquery(Resident.objects.filter(user=OuterRef("pk")).values("language")[:1]),
         }
     )
 

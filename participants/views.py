@@ -6,6 +6,7 @@ from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from walkandtalk.outbox import push
@@ -32,14 +33,23 @@ def profile_create(request: HttpRequest) -> HttpResponse:
         if pairing is not None:
             messages.success(
                 request,
-                f"You’re all set, {resident.preferred_name}. You will walk with "
-                f"{pairing.officer.display_name} (collar number {pairing.officer.collar_number}).",
+                _(
+                    "You’re all set, %(name)s. You will walk with %(officer)s "
+                    "(collar number %(collar_number)s)."
+                )
+                % {
+                    "name": resident.preferred_name,
+                    "officer": pairing.officer.display_name,
+                    "collar_number": pairing.officer.collar_number,
+                },
             )
         else:
             messages.info(
                 request,
-                "Thank you — you’re on the waiting list. "
-                "We’ll email you the moment a walking partner is free.",
+                _(
+                    "Thank you — you’re on the waiting list. "
+                    "We’ll email you the moment a walking partner is free."
+                ),
             )
         return redirect("patrols:my_walks")
     return render(request, "participants/profile_form.html", {"form": form, "creating": True})
@@ -53,7 +63,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ResidentProfileForm(request.POST or None, instance=resident)
     if request.method == "POST" and form.is_valid():
         profiles.update_resident_profile(resident=resident, details=form.cleaned_data)
-        messages.success(request, "Your details are saved.")
+        messages.success(request, _("Your details are saved."))
         return redirect("participants:profile")
     return render(request, "participants/profile_form.html", {"form": form, "creating": False})
 
@@ -114,7 +124,7 @@ def erase(request: HttpRequest) -> HttpResponse:
             logout(request)
             messages.success(
                 request,
-                "Your account is erased and you are signed out. Thank you for walking with us.",
+                _("Your account is erased and you are signed out. Thank you for walking with us."),
             )
             return redirect("home")
     context = {

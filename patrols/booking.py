@@ -20,6 +20,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from participants.audit import Action, record_event
 from participants.models import Officer, Pairing, Resident, User
@@ -31,7 +33,7 @@ from .models import Walk, WalkEvent
 from .slots import booking_period, find_slot
 
 TAKEN = "That time has just been taken — please choose another."
-PASSED = "That time has passed — please choose another."
+PASSED = _("That time has passed — please choose another.")
 
 
 class BookingError(Exception):
@@ -45,13 +47,19 @@ def _check_bookable_time(starts_at: datetime, now: datetime) -> None:
         raise BookingError(PASSED)
     if starts_at < earliest:
         raise BookingError(
-            f"That time is too soon: walks are booked at least {settings.BOOKING_MIN_NOTICE_HOURS} hours "
-            "ahead. Please choose a later time."
+            gettext(
+                "That time is too soon: walks are booked at least %(hours)s hours ahead. "
+                "Please choose a later time."
+            )
+            % {"hours": settings.BOOKING_MIN_NOTICE_HOURS}
         )
     if starts_at > latest:
         raise BookingError(
-            f"That time is too far ahead: walks can be booked up to {settings.BOOKING_HORIZON_DAYS} days "
-            "ahead. Please choose an earlier time."
+            gettext(
+                "That time is too far ahead: walks can be booked up to %(days)s days ahead. "
+                "Please choose an earlier time."
+            )
+            % {"days": settings.BOOKING_HORIZON_DAYS}
         )
 
 
@@ -116,7 +124,7 @@ def book_walk(
     now = now or timezone.now()
     pairing = pairing or active_pairing(resident)
     if pairing is None:
-        raise BookingError("You can book a walk once you are paired with an officer.")
+        raise BookingError(_("You can book a walk once you are paired with an officer."))
     officer = pairing.officer
     try:
         with transaction.atomic():
@@ -125,8 +133,11 @@ def book_walk(
             upcoming = _lock_officer(officer, counting_for=resident, now=now)
             if upcoming >= settings.MAX_UPCOMING_WALKS_PER_RESIDENT:
                 raise BookingError(
-                    f"You already have {upcoming} walks booked. Once one has happened, or if you cancel "
-                    "one, you can book another."
+                    gettext(
+                        "You already have %(count)s walks booked. Once one has happened, or if you cancel "
+                        "one, you can book another."
+                    )
+                    % {"count": upcoming}
                 )
             _check_bookable_time(starts_at, now)
             slot = find_slot(officer=officer, starts_at=starts_at, now=now)
@@ -155,10 +166,18 @@ def book_walk(
 def _check_resident_may_change(walk: Walk, by: User, now: datetime, verb: str) -> None:
     if role_of(by) == RESIDENT and walk.starts_at - now < _cutoff():
         hours = settings.RESIDENT_CHANGE_CUTOFF_HOURS
-        raise BookingError(
-            f"It’s less than {hours} hours until this walk, so it can’t be {verb} online. "
-            f"Please call the station on {settings.STATION_PHONE}."
-        )
+        words = {"hours": hours, "phone": settings.STATION_PHONE}
+        if verb == "moved":
+            message = gettext(
+                "It’s less than %(hours)s hours until this walk, so it can’t be moved online. "
+                "Please call the station on %(phone)s."
+            )
+        else:
+            message = gettext(
+                "It’s less than %(hours)s hours until this walk, so it can’t be cancelled online. "
+                "Please call the station on %(phone)s."
+            )
+        raise BookingError(message % words)
 
 
 def _check_actor(walk: Walk, by: User) -> None:
@@ -170,7 +189,7 @@ def _check_actor(walk: Walk, by: User) -> None:
         or (role == OFFICER and walk.officer.user_id == by.pk)
     )
     if not allowed:
-        raise BookingError("You can’t change this walk.")
+        raise BookingError(_("You can’t change this walk."))
 
 
 def move_walk(*, walk: Walk, starts_at: datetime, by: User, now: datetime | None = None) -> Walk:
@@ -186,10 +205,13 @@ def move_walk(*, walk: Walk, starts_at: datetime, by: User, now: datetime | None
                 .get(pk=walk.pk)
             )
             if walk.status != Walk.Status.BOOKED:
-                raise BookingError(f"This walk is {walk.get_status_display().lower()}, so it can’t be moved.")
+                raise BookingError(
+                    gettext("This walk is %(status)s, so it can’t be moved.")
+                    % {"status": walk.get_status_display().lower()}
+                )
             _check_resident_may_change(walk, by, now, "moved")
             if starts_at == walk.starts_at:
-                raise BookingError("That is the time it is booked for already. Choose another time.")
+                raise BookingError(_("That is the time it is booked for already. Choose another time."))
             _check_bookable_time(starts_at, now)
             slot = find_slot(officer=walk.officer, starts_at=starts_at, now=now, ignore_walk=walk)
             if slot is None:
@@ -224,7 +246,7 @@ def cancel_walk(
         _check_actor(walk, by)
     reason = reason.strip()
     if check_rules and role_of(by) != RESIDENT and not reason:
-        raise BookingError("Give a reason: the resident is told the walk is cancelled, and why.")
+        raise BookingError(_("Give a reason: the resident is told the walk is cancelled, and why."))
     with transaction.atomic():
         # A claim by conditional update (the house's way): the walk becomes cancelled only if it still
         # may — still booked, and for her, still before the cut-off — in the one statement that also
@@ -244,10 +266,11 @@ def cancel_walk(
             current = Walk.objects.get(pk=walk.pk)
             if not current.can_become(Walk.Status.CANCELLED):
                 raise BookingError(
-                    f"This walk is {current.get_status_display().lower()}, so it can’t be cancelled."
+                    gettext("This walk is %(status)s, so it can’t be cancelled.")
+                    % {"status": current.get_status_display().lower()}
                 )
             _check_resident_may_change(current, by, now, "cancelled")
-            raise BookingError("This walk has just changed: please look at it again.")
+            raise BookingError(gettext("This walk has just changed: please look at it again."))
         for name, value in fields.items():
             setattr(walk, name, value)
         # what walk.save() would have logged (an update() sends no post_save)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from .models import Walk
@@ -56,14 +57,22 @@ def walk_invite(
         event.add("summary", f"Walk and Talk: {walk.resident.preferred_name}")
         meeting = f"Meeting {walk.resident.preferred_name}. Say the walk code {walk.walk_code} when you meet."
     else:
-        event.add("summary", "Walk and Talk" + (" with a police officer" if mention_police else ""))
-        meeting = f"Meeting {officer}. Walk code: {walk.walk_code} — she will say it when you meet."
+        # her calendar is in her language (the message composing it has it active); discreet unless she chose
+        event.add(
+            "summary", _("Walk and Talk with a police officer") if mention_police else _("Walk and Talk")
+        )
+        meeting = _("Meeting %(officer)s. Walk code: %(walk_code)s — she will say it when you meet.") % {
+            "officer": officer,
+            "walk_code": walk.walk_code,
+        }
     event.add("location", walk.meeting_point)
     if method == "CANCEL":
         event.add("status", "CANCELLED")
-        event.add("description", f"This walk is cancelled. Details: {details}")
+        event.add("description", _("This walk is cancelled. Details: %(url)s") % {"url": details})
     else:
         event.add("status", "CONFIRMED")
-        event.add("description", f"{meeting}\nDetails, or to move or cancel: {details}")
+        event.add(
+            "description", meeting + "\n" + _("Details, or to move or cancel: %(url)s") % {"url": details}
+        )
     calendar.add_component(event)
     return calendar.to_ical()

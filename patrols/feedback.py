@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from participants.models import User
 
@@ -23,9 +24,9 @@ def rate_walk(
     """Store how safe she feels after a completed walk (1–5). One rating per walk: a second answer
     replaces the first. Returns the rating and whether it was new."""
     if walk.status != Walk.Status.COMPLETED:
-        raise FeedbackError("You can say how safe you feel once the walk has happened.")
+        raise FeedbackError(_("You can say how safe you feel once the walk has happened."))
     if not 1 <= rating <= 5:
-        raise FeedbackError("Choose a number from 1 to 5.")
+        raise FeedbackError(_("Choose a number from 1 to 5."))
     with transaction.atomic():
         safety_rating, created = SafetyRating.objects.select_for_update().get_or_create(
             walk=walk,
@@ -49,7 +50,7 @@ def say_not_fixed(*, concern: Concern, by: User, note: str = "", now: datetime |
     with transaction.atomic():
         concern = Concern.objects.select_for_update().get(pk=concern.pk)
         if concern.status != Concern.Status.RESOLVED:
-            raise FeedbackError("Thank you — this place is already being looked at again.")
+            raise FeedbackError(_("Thank you — this place is already being looked at again."))
         note = note.strip()
         # Back with the partner who marked it fixed, if there is one (they are told, with the link);
         # else open again for the officer.

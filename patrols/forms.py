@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 from participants.inputs import BoundedDateField, StatedLimitsMixin
 
@@ -36,7 +37,7 @@ def check_in_london(form: forms.Form, lat_field: str, lng_field: str) -> None:
     """Both coordinates or neither, and inside Greater London; errors go on the form."""
     lat, lng = form.cleaned_data.get(lat_field), form.cleaned_data.get(lng_field)
     if (lat is None) != (lng is None):
-        form.add_error(lat_field, "The map pin is incomplete: tap the map again, or clear the pin.")
+        form.add_error(lat_field, _("The map pin is incomplete: tap the map again, or clear the pin."))
         return
     if lat is None:
         return
@@ -44,7 +45,7 @@ def check_in_london(form: forms.Form, lat_field: str, lng_field: str) -> None:
         LONDON_BOUNDS["west"] <= lng <= LONDON_BOUNDS["east"]
     )
     if not inside:
-        form.add_error(lat_field, "That pin is outside Greater London. Move it to where you will meet.")
+        form.add_error(lat_field, _("That pin is outside Greater London. Move it to where you will meet."))
 
 
 class SlotField(forms.CharField):
@@ -74,8 +75,8 @@ class SlotField(forms.CharField):
 
 class SlotChoiceForm(forms.Form):
     starts_at = SlotField(
-        label="Choose a time",
-        error_messages={"required": "Choose a time for your walk."},
+        label=_("Choose a time"),
+        error_messages={"required": _("Choose a time for your walk.")},
         widget=forms.HiddenInput,
     )
 
@@ -87,10 +88,10 @@ def limit(model, name: str) -> int:
 
 class BookingForm(StatedLimitsMixin, SlotChoiceForm):
     meeting_point = forms.CharField(
-        label="Where shall we meet?",
+        label=_("Where shall we meet?"),
         max_length=limit(Walk, "meeting_point"),
-        help_text="A public place, such as a station entrance, a shop or a library. Not your home.",
-        error_messages={"required": "Tell us where to meet: a public place near the start of your route."},
+        help_text=_("A public place, such as a station entrance, a shop or a library. Not your home."),
+        error_messages={"required": _("Tell us where to meet: a public place near the start of your route.")},
     )
     meeting_latitude = forms.DecimalField(
         max_digits=8, decimal_places=6, required=False, widget=forms.HiddenInput
@@ -99,18 +100,18 @@ class BookingForm(StatedLimitsMixin, SlotChoiceForm):
         max_digits=9, decimal_places=6, required=False, widget=forms.HiddenInput
     )
     route = forms.CharField(
-        label="The route you usually take",
+        label=_("The route you usually take"),
         max_length=limit(Walk, "route"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Street names or landmarks are fine, e.g. “Rye Lane, then Bellenden Road to the park”.",
-        error_messages={"required": "Describe the route you usually take, so we can walk it with you."},
+        help_text=_("Street names or landmarks are fine, e.g. “Rye Lane, then Bellenden Road to the park”."),
+        error_messages={"required": _("Describe the route you usually take, so we can walk it with you.")},
     )
     known_worries = forms.CharField(
-        label="Places that already worry you (optional)",
+        label=_("Places that already worry you (optional)"),
         required=False,
         max_length=limit(Walk, "known_worries"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="You can also point them out on the walk.",
+        help_text=_("You can also point them out on the walk."),
     )
 
     def clean(self):
@@ -121,7 +122,7 @@ class BookingForm(StatedLimitsMixin, SlotChoiceForm):
 
 class CancelForm(StatedLimitsMixin, forms.Form):
     reason = forms.CharField(
-        label="Why are you cancelling? (optional)",
+        label=_("Why are you cancelling? (optional)"),
         required=False,
         max_length=limit(Walk, "cancel_reason"),
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -140,7 +141,7 @@ class AvailabilityWindowForm(forms.ModelForm):
     class Meta:
         model = AvailabilityWindow
         fields = ["weekday", "start_time", "end_time"]
-        labels = {"weekday": "Day", "start_time": "From", "end_time": "Until"}
+        labels = {"weekday": "Day", "start_time": _("From"), "end_time": _("Until")}
         widgets = {
             "start_time": forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M"),
             "end_time": forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M"),
@@ -150,7 +151,9 @@ class AvailabilityWindowForm(forms.ModelForm):
         cleaned = super().clean()
         start, end = cleaned.get("start_time"), cleaned.get("end_time")
         if start and end and end <= start:
-            self.add_error("end_time", "The window must end after it starts (windows can’t cross midnight).")
+            self.add_error(
+                "end_time", _("The window must end after it starts (windows can’t cross midnight).")
+            )
         return cleaned
 
 
@@ -160,29 +163,29 @@ TWO_YEARS = {"out_of_range": "Choose a date in the next two years."}
 
 class AvailabilityExceptionForm(StatedLimitsMixin, forms.Form):
     kind = forms.ChoiceField(
-        label="What kind of change?", choices=AvailabilityException.Kind.choices, widget=forms.RadioSelect
+        label=_("What kind of change?"), choices=AvailabilityException.Kind.choices, widget=forms.RadioSelect
     )
     # Bounded too: 0001-01-01 is a real date, but its midnight in London is before year 1 in UTC.
     first_day = BoundedDateField(
-        label="From", widget=forms.DateInput(attrs={"type": "date"}), error_messages=TWO_YEARS
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}), error_messages=TWO_YEARS
     )
     last_day = BoundedDateField(
-        label="Until (the last day)", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Leave empty for a single day.", error_messages=TWO_YEARS,
+        label=_("Until (the last day)"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for a single day."), error_messages=TWO_YEARS,
     )  # fmt: skip
     start_time = forms.TimeField(
-        label="From time (optional)",
+        label=_("From time (optional)"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time", "step": 900}),
-        help_text="Leave the times empty for whole days.",
+        help_text=_("Leave the times empty for whole days."),
     )
     end_time = forms.TimeField(
-        label="Until time (optional)",
+        label=_("Until time (optional)"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time", "step": 900}),
     )
     note = forms.CharField(
-        label="Note (optional)", max_length=limit(AvailabilityException, "note"), required=False
+        label=_("Note (optional)"), max_length=limit(AvailabilityException, "note"), required=False
     )
 
     def clean(self):
@@ -192,20 +195,20 @@ class AvailabilityExceptionForm(StatedLimitsMixin, forms.Form):
         if not first:
             return cleaned
         if last < first:
-            self.add_error("last_day", "The last day can’t be before the first.")
+            self.add_error("last_day", _("The last day can’t be before the first."))
             return cleaned
         # A change years ahead is a slip of the thumb (and the last possible date would overflow below).
         if last > timezone.localdate(timezone.now(), LONDON) + CHANGES_AHEAD:
             self.add_error("last_day" if cleaned.get("last_day") else "first_day", TWO_YEARS["out_of_range"])
             return cleaned
         if (start is None) != (end is None):
-            self.add_error("end_time", "Give both times, or neither for whole days.")
+            self.add_error("end_time", _("Give both times, or neither for whole days."))
             return cleaned
         if cleaned.get("kind") == AvailabilityException.Kind.EXTRA and start is None:
-            self.add_error("start_time", "Give the times you are available.")
+            self.add_error("start_time", _("Give the times you are available."))
             return cleaned
         if start is not None and end <= start:
-            self.add_error("end_time", "The end time must be after the start time.")
+            self.add_error("end_time", _("The end time must be after the start time."))
             return cleaned
         cleaned["starts_at"] = _london(first, start or time.min)
         cleaned["ends_at"] = _london(last, end) if end else _london(last + timedelta(days=1), time.min)
@@ -222,36 +225,36 @@ class ConcernForm(StatedLimitsMixin, forms.Form):
     latitude = forms.DecimalField(max_digits=8, decimal_places=6, required=False, widget=forms.HiddenInput)
     longitude = forms.DecimalField(max_digits=9, decimal_places=6, required=False, widget=forms.HiddenInput)
     location_text = forms.CharField(
-        label="Street or landmark",
+        label=_("Street or landmark"),
         max_length=limit(Concern, "location_text"),
         required=False,
-        help_text="E.g. “alley between Rye Lane and Holly Grove”. Or use your location, or tap the map.",
+        help_text=_("E.g. “alley between Rye Lane and Holly Grove”. Or use your location, or tap the map."),
     )
     category = forms.ModelChoiceField(
         queryset=ConcernCategory.objects.filter(is_active=True),
-        label="What is it about?",
-        empty_label="Choose…",
-        error_messages={"required": "Choose what the concern is about."},
+        label=_("What is it about?"),
+        empty_label=_("Choose…"),
+        error_messages={"required": _("Choose what the concern is about.")},
     )
     severity = forms.ChoiceField(
-        label="How bad?",
+        label=_("How bad?"),
         choices=Concern.Severity.choices,
         widget=forms.RadioSelect,
         initial=Concern.Severity.MEDIUM,
     )
-    when_it_matters = forms.ChoiceField(label="When does it matter?", choices=Concern.When.choices)
+    when_it_matters = forms.ChoiceField(label=_("When does it matter?"), choices=Concern.When.choices)
     resident_said = forms.CharField(
-        label="What she said", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("What she said"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
         max_length=limit(Concern, "resident_said"),
     )  # fmt: skip
     action = forms.CharField(
-        label="What you will do", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("What you will do"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
         max_length=limit(Concern, "action"),
     )  # fmt: skip
     resident_said_shared = forms.BooleanField(
-        label="Partners may read her words", required=False,
-        help_text="Unticked, her words stay with the police. Partners see the place, the category and "
-        "what you will do; never who she is.",
+        label=_("Partners may read her words"), required=False,
+        help_text=_("Unticked, her words stay with the police. Partners see the place, the category and "
+        "what you will do; never who she is."),
     )  # fmt: skip
     draft_key = forms.UUIDField(widget=forms.HiddenInput)
 
@@ -262,7 +265,7 @@ class ConcernForm(StatedLimitsMixin, forms.Form):
         if not has_pin and not cleaned.get("location_text") and not self.has_error("latitude"):
             self.add_error(
                 "location_text",
-                "Give a location: use your location, tap the map, or type a street or landmark.",
+                _("Give a location: use your location, tap the map, or type a street or landmark."),
             )
         return cleaned
 
@@ -273,11 +276,11 @@ class ConcernPinForm(forms.Form):
     PICK = "Tap the map where the concern is, then save."
     _messages = {"invalid": PICK, "max_digits": PICK, "max_decimal_places": PICK, "max_whole_digits": PICK}
     latitude = forms.DecimalField(
-        label="Map pin", max_digits=8, decimal_places=6, required=False, widget=forms.HiddenInput,
+        label=_("Map pin"), max_digits=8, decimal_places=6, required=False, widget=forms.HiddenInput,
         error_messages=_messages,
     )  # fmt: skip
     longitude = forms.DecimalField(
-        label="Map pin", max_digits=9, decimal_places=6, required=False, widget=forms.HiddenInput,
+        label=_("Map pin"), max_digits=9, decimal_places=6, required=False, widget=forms.HiddenInput,
         error_messages=_messages,
     )  # fmt: skip
 
@@ -293,26 +296,28 @@ class ConcernPinForm(forms.Form):
             LONDON_BOUNDS["west"] <= lng <= LONDON_BOUNDS["east"]
         )
         if not inside:
-            self.add_error("latitude", "That pin is outside Greater London. Tap where the concern is.")
+            self.add_error("latitude", _("That pin is outside Greater London. Tap where the concern is."))
         return cleaned
 
 
 class ConcernUpdateForm(StatedLimitsMixin, forms.Form):
     note = forms.CharField(
-        label="What happened",
+        label=_("What happened"),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=limit(ConcernUpdate, "note"),
-        help_text="E.g. “Reported to Lambeth highways, ref 1234”.",
-        error_messages={"required": "Write what happened."},
+        help_text=_("E.g. “Reported to Lambeth highways, ref 1234”."),
+        error_messages={"required": _("Write what happened.")},
     )
     new_status = forms.ChoiceField(
-        label="Status now",
+        label=_("Status now"),
         choices=[("", "No change"), *Concern.Status.choices],
         required=False,
     )
     closed_reason = forms.CharField(
-        label="Reason for closing without a fix", max_length=limit(Concern, "closed_reason"), required=False,
-        help_text="Only when closing.",
+        label=_("Reason for closing without a fix"),
+        max_length=limit(Concern, "closed_reason"),
+        required=False,
+        help_text=_("Only when closing."),
     )  # fmt: skip
     share_with_partner = forms.BooleanField(required=False)
     # Set by the phone (static/js/outbox.js) when it queues the follow-up: sent twice, added once.
@@ -337,29 +342,29 @@ class ConcernUpdateForm(StatedLimitsMixin, forms.Form):
             cleaned.get("new_status") == Concern.Status.CLOSED
             and not cleaned.get("closed_reason", "").strip()
         ):
-            self.add_error("closed_reason", "Give the reason for closing it without a fix.")
+            self.add_error("closed_reason", _("Give the reason for closing it without a fix."))
         return cleaned
 
 
 class DisclosureForm(StatedLimitsMixin, forms.Form):
     what_was_said = forms.CharField(
-        label="What she told you", widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("What she told you"), widget=forms.Textarea(attrs={"rows": 4}),
         max_length=limit(Disclosure, "what_was_said"),
-        error_messages={"required": "Write what she told you, in her words where you can."},
+        error_messages={"required": _("Write what she told you, in her words where you can.")},
     )  # fmt: skip
     referral_made = forms.CharField(
-        label="The referral you made", widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("The referral you made"), widget=forms.Textarea(attrs={"rows": 2}),
         max_length=limit(Disclosure, "referral_made"),
-        error_messages={"required": "Write the referral you made."},
+        error_messages={"required": _("Write the referral you made.")},
     )  # fmt: skip
     referred_to = forms.CharField(
-        label="Referred to",
+        label=_("Referred to"),
         max_length=limit(Disclosure, "referred_to"),
-        help_text="E.g. the MASH, Victim Support, CID",
-        error_messages={"required": "Who did you refer it to?"},
+        help_text=_("E.g. the MASH, Victim Support, CID"),
+        error_messages={"required": _("Who did you refer it to?")},
     )
     reference = forms.CharField(
-        label="Crime or referral reference (optional)",
+        label=_("Crime or referral reference (optional)"),
         max_length=limit(Disclosure, "reference"),
         required=False,
     )
@@ -371,7 +376,7 @@ class ConcernFilterForm(forms.Form):
     category = forms.ModelChoiceField(
         queryset=ConcernCategory.objects.all(),
         required=False,
-        empty_label="All categories",
+        empty_label=_("All categories"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     status = forms.ChoiceField(
@@ -393,36 +398,39 @@ class PartnerAnswerForm(StatedLimitsMixin, forms.Form):
     only keeps the input sane: known answers, real dates, bounded text."""
 
     kind = forms.ChoiceField(
-        label="Your answer",
+        label=_("Your answer"),
         choices=Answer.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose an answer.", "invalid_choice": "Choose one of the answers."},
+        error_messages={
+            "required": _("Choose an answer."),
+            "invalid_choice": _("Choose one of the answers."),
+        },
     )
     target_date = BoundedDateField(
-        label="Target date (for “We aim to fix it by a date”)",
+        label=_("Target date (for “We aim to fix it by a date”)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         noun="target date",
-        error_messages={"invalid": "Enter a real date, for example 27 3 2027."},
+        error_messages={"invalid": _("Enter a real date, for example 27 3 2027.")},
     )
     reason = forms.CharField(
-        label="Why you won’t fix it (for “We won’t fix it”)",
+        label=_("Why you won’t fix it (for “We won’t fix it”)"),
         required=False,
         max_length=PARTNER_REASON_LIMIT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     suggested = forms.CharField(
-        label="Who should have it instead (for “Not ours”, optional)",
+        label=_("Who should have it instead (for “Not ours”, optional)"),
         required=False,
         max_length=PARTNER_SUGGESTED_LIMIT,
-        help_text="E.g. “Network Rail” or “the housing association that owns the estate”.",
+        help_text=_("E.g. “Network Rail” or “the housing association that owns the estate”."),
     )
     note = forms.CharField(
-        label="Note or question (optional, needed for a question or a note)",
+        label=_("Note or question (optional, needed for a question or a note)"),
         required=False,
         max_length=PARTNER_NOTE_LIMIT,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The officer and the sergeant read it; the resident sees your answer in plain words.",
+        help_text=_("The officer and the sergeant read it; the resident sees your answer in plain words."),
     )
 
     def clean(self):
@@ -449,18 +457,18 @@ class ReferForm(StatedLimitsMixin, forms.Form):
     partner = forms.ModelChoiceField(
         # Only partners that take referrals and have somebody to receive them.
         queryset=Partner.objects.filter(is_active=True, contact_emails__len__gt=0),
-        label="Partner",
-        empty_label="Choose…",
+        label=_("Partner"),
+        empty_label=_("Choose…"),
         error_messages={
-            "required": "Choose the partner to refer it to.",
-            "invalid_choice": "Choose one of the partners listed.",
+            "required": _("Choose the partner to refer it to."),
+            "invalid_choice": _("Choose one of the partners listed."),
         },
     )
     team = forms.CharField(
-        label="Team (optional)",
+        label=_("Team (optional)"),
         required=False,
         max_length=limit(Referral, "team"),
-        help_text="Which part of the partner, e.g. “street lighting”.",
+        help_text=_("Which part of the partner, e.g. “street lighting”."),
     )
 
 

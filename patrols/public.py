@@ -48,29 +48,30 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from participants.models import Borough, Ward
 
 from .models import LONDON, Concern, Partner, Referral
 
 SMALL = 3  # counts below this are "fewer than 3"
-FEWER = "fewer than 3"
+FEWER = _("fewer than 3")
 NO_MEDIAN = "—"
 
 # What was done, in the order the table lists it. The partner kinds are those of the referral that
 # fixed the concern; "none" is a concern resolved with no partner's fix recorded (the police saw to it).
 FIXED_LABELS = {
-    Partner.Kind.COUNCIL: "Fixed by the council",
-    Partner.Kind.TRANSPORT: "Fixed by transport (for example Transport for London)",
-    Partner.Kind.HOUSING: "Fixed by a housing provider",
-    Partner.Kind.BUSINESS: "Fixed by a local business",
-    Partner.Kind.OTHER: "Fixed by another organisation",
-    "none": "Fixed, with no partner named",
+    Partner.Kind.COUNCIL: _("Fixed by the council"),
+    Partner.Kind.TRANSPORT: _("Fixed by transport (for example Transport for London)"),
+    Partner.Kind.HOUSING: _("Fixed by a housing provider"),
+    Partner.Kind.BUSINESS: _("Fixed by a local business"),
+    Partner.Kind.OTHER: _("Fixed by another organisation"),
+    "none": _("Fixed, with no partner named"),
 }
-NOT_FIXED_LABELS = {"closed": "Closed without a fix", "working": "Still being worked on"}
+NOT_FIXED_LABELS = {"closed": _("Closed without a fix"), "working": _("Still being worked on")}
 OUTCOME_LABELS = {**FIXED_LABELS, **NOT_FIXED_LABELS}
-OTHER_CATEGORIES = "Other categories (too few to show one by one)"
-OTHER_OUTCOMES = "Other outcomes (too few to show one by one)"
+OTHER_CATEGORIES = _("Other categories (too few to show one by one)")
+OTHER_OUTCOMES = _("Other outcomes (too few to show one by one)")
 
 
 class Median(Aggregate):

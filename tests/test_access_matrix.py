@@ -118,6 +118,11 @@ MATRIX: dict[str, Row] = {
     "patrols:app_manifest":        Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "patrols:service_worker":      Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "patrols:app_offline":         Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
+    # the language switcher (issue 18): anyone may choose; POST only, and it redirects back
+    "set_language":                Row(get=ALL_405, post=(302, 302, 302, 302, 302, 302),
+                                       data=(("language", "es"), ("next", "/"))),
+    # our scripts' strings in the page's language: the same for everyone
+    "javascript-catalog":          Row(get=ALL_200, post=ALL_405),
     # "You said, we did": public aggregates, the same for everyone, GET only
     "patrols:you_said_we_did":     Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "patrols:you_said_we_did_borough": Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405,

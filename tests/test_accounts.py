@@ -94,7 +94,8 @@ def test_signup_page_says_what_happens_next(client):
     assert "confirm your address" in html
     assert "never your home address" in html
     assert 'for="id_email"' in html and 'autocomplete="email"' in html
-    assert set(re.findall(r'<input[^>]*name="([a-z0-9_]+)"', html)) == {
+    form = html.split('action="/language/"')[0]  # the sign-up form, not the footer's language switcher
+    assert set(re.findall(r'<input[^>]*name="([a-z0-9_]+)"', form)) == {
         "csrfmiddlewaretoken",
         "email",
         "password1",

@@ -45,7 +45,12 @@ def html_pages(scene, role: str) -> dict[str, str]:  # noqa: F811
     column = ROLES.index(role)
     pages = {}
     for name, row in MATRIX.items():
-        if row.get[column] != 200 or name in ("healthz", "patrols:walk_invite", "participants:my_data_json"):
+        if row.get[column] != 200 or name in (
+            "healthz",
+            "patrols:walk_invite",
+            "participants:my_data_json",
+            "javascript-catalog",
+        ):
             continue
         if name.startswith("open311:"):  # JSON for partners' systems, not a page
             continue

@@ -263,7 +263,7 @@ def test_the_borough_page_and_the_index(client, peckham):
     assert '<th scope="row">Fixed by the council</th><td>4</td>' in body
     for name in ("Peckham", "Rye Lane", "Camberwell Green"):
         assert f'href="{ward_url(name)}"' in body
-    assert body.count("/you-said-we-did/southwark/") == 23  # every ward, and none of Lambeth's
+    assert body.count('href="/you-said-we-did/southwark/') == 23  # every ward, and none of Lambeth's
     body = client.get(INDEX).content.decode()
     assert f'href="{SOUTHWARK}"' in body and 'href="/you-said-we-did/lambeth/"' in body
     assert "<td>13</td>" in body  # Southwark's headline

@@ -13,6 +13,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import environ
 from celery.schedules import crontab
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,6 +76,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, with the user's role and second factor read in the query that loads her
     "participants.backends.AuthenticationMiddleware",
+    # the page's language (issue 18): hers for a resident (read with her user row), English for staff,
+    # the switcher's cookie for everyone else. Django's LocaleMiddleware, which runs before the user is
+    # known, is replaced by this one (walkandtalk/languages.py says why).
+    "walkandtalk.languages.LanguageMiddleware",
     # the audit log reads the signed-in user and IP address of the request being served
     "participants.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -278,6 +283,27 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 PHONENUMBER_DEFAULT_REGION = "GB"
 
 LANGUAGE_CODE = "en-gb"
+# Issue 18: English and London's most spoken languages after it, each named in itself for the
+# switcher. Somali is not among Django's languages: its name and direction are added below.
+LANGUAGES = [
+    ("en-gb", "English"),
+    ("es", "Español"),
+    ("pt", "Português"),
+    ("pl", "Polski"),
+    ("fr", "Français"),
+    ("so", "Soomaali"),
+    ("ar", "العربية"),
+]
+LANG_INFO.setdefault("so", {"bidi": False, "code": "so", "name": "Somali", "name_local": "Soomaali"})
+# One catalogue per language for the whole project (locale/<code>/LC_MESSAGES/django.po): most of
+# the text is in the shared top-level templates/, and a translator gets one file, not one per app.
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Each language's date formats: Django's, with ours over them (walkandtalk/formats says why)
+FORMAT_MODULE_PATH = ["walkandtalk.formats"]
+LANGUAGE_COOKIE_NAME = "wt_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = not DEBUG
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True

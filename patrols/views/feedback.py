@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from participants.access import role_required
@@ -30,14 +31,14 @@ SAFETY_CHOICES = [
 
 class SafetyRatingForm(StatedLimitsMixin, forms.Form):
     rating = forms.TypedChoiceField(
-        label="How safe do you feel walking in your area now?",
+        label=gettext_lazy("How safe do you feel walking in your area now?"),
         choices=SAFETY_CHOICES,
         coerce=int,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose how safe you feel, from 1 to 5."},
+        error_messages={"required": gettext_lazy("Choose how safe you feel, from 1 to 5.")},
     )
     comment = forms.CharField(
-        label="Anything else you’d like to tell us (optional)",
+        label=gettext_lazy("Anything else you’d like to tell us (optional)"),
         required=False,
         max_length=SafetyRating._meta.get_field("comment").max_length,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -46,7 +47,7 @@ class SafetyRatingForm(StatedLimitsMixin, forms.Form):
 
 class NotFixedForm(StatedLimitsMixin, forms.Form):
     note = forms.CharField(
-        label="What is still wrong? (optional)",
+        label=gettext_lazy("What is still wrong? (optional)"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -72,9 +73,9 @@ def walk_feedback(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                "Thank you for telling us how you feel."
+                gettext("Thank you for telling us how you feel.")
                 if created
-                else "Thank you — you had already told us; we have updated your answer.",
+                else gettext("Thank you — you had already told us; we have updated your answer."),
             )
             return redirect("patrols:my_walks")
     return render(request, "patrols/walk_feedback.html", {"walk": walk, "form": form, "existing": existing})
@@ -97,9 +98,11 @@ def concern_fixed(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if reopened.status == Concern.Status.REFERRED and reopened.partner_id:
                 # Back with the partner who fixed it: say who has been told.
-                text = f"Thank you. {reopened.partner.name} and your officer have been told it is not fixed."
+                text = gettext("Thank you. %(partner)s and your officer have been told it is not fixed.") % {
+                    "partner": reopened.partner.name
+                }
             else:
-                text = "Thank you. The officer will look at this place again."
+                text = gettext("Thank you. The officer will look at this place again.")
             messages.success(request, text)
         return redirect("patrols:my_walks")
     return render(request, "patrols/concern_fixed.html", {"concern": concern, "form": form})

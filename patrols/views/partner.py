@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from .. import referrals
@@ -58,10 +59,10 @@ def partner_referral(request: HttpRequest, token: str) -> HttpResponse:
             except referrals.ReferralError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, "Thank you — your answer is on the concern.")
+                messages.success(request, _("Thank you — your answer is on the concern."))
                 return _private(redirect("patrols:partner_referral", token=token))
     elif request.method == "POST":
-        messages.error(request, "This concern is no longer with you, so there is nothing to answer.")
+        messages.error(request, _("This concern is no longer with you, so there is nothing to answer."))
 
     concern = referral.concern
     shared = concern.updates.filter(shared_with_partner=True).select_related("referral__partner")

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from participants.access import role_required
@@ -128,7 +129,7 @@ def book(request: HttpRequest) -> HttpResponse:
     if resident is None:
         return redirect("participants:profile_create")
     if pairing is None:
-        messages.info(request, "You can book a walk as soon as you are paired with an officer.")
+        messages.info(request, _("You can book a walk as soon as you are paired with an officer."))
         return redirect("patrols:my_walks")
     form, submitted = _form(request, BookingForm)
     if submitted and form.is_valid():
@@ -148,7 +149,7 @@ def book(request: HttpRequest) -> HttpResponse:
         except booking.BookingError as error:
             form.add_error("starts_at", str(error))
         else:
-            messages.success(request, "Your walk is booked. We’ve sent you a confirmation.")
+            messages.success(request, _("Your walk is booked. We’ve sent you a confirmation."))
             return redirect("patrols:walk_detail", pk=walk.pk)
     context = {
         "form": form,
@@ -174,7 +175,10 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                "Your walk has moved. We’ll send you and your officer the new time, with an updated invite.",
+                _(
+                    "Your walk has moved. We’ll send you and your officer the new time, "
+                    "with an updated invite."
+                ),
             )
             return redirect("patrols:walk_detail", pk=walk.pk)
     context = {

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from participants.access import role_required
@@ -79,7 +80,7 @@ def walk_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         except booking.BookingError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "The walk is cancelled. " + _who_is_told(request))
+            messages.success(request, _who_is_told(request))
             return redirect("patrols:walk_detail", pk=walk.pk)
     return render(request, "patrols/walk_cancel.html", {"walk": walk, "form": form})
 
@@ -87,7 +88,7 @@ def walk_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def _who_is_told(request: HttpRequest) -> str:
     role = role_of(request.user)
     if role == RESIDENT:
-        return "Your officer has been told."
+        return gettext("The walk is cancelled. Your officer has been told.")
     if role == OFFICER:
-        return "The resident has been told."
-    return "The resident and the officer have been told."
+        return gettext("The walk is cancelled. The resident has been told.")
+    return gettext("The walk is cancelled. The resident and the officer have been told.")

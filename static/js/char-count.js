@@ -9,7 +9,12 @@
   var SHORT_FIELD_THRESHOLD = 0.75;
   var ANNOUNCE_AFTER_MS = 1000;
 
-  function plural(n, word) { return n.toLocaleString("en-GB") + " " + word + (n === 1 ? "" : "s"); }
+  // Django's JavaScript catalogue (/jsi18n/, issue 18) when the page loaded it, else English
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; });
+  };
 
   function attach(field) {
     var limit = parseInt(field.getAttribute("data-maxlength"), 10);
@@ -32,8 +37,12 @@
 
     function message() {
       var left = limit - length();
-      return left >= 0 ? "You have " + plural(left, "character") + " remaining"
-        : "You have " + plural(-left, "character") + " too many";
+      if (left >= 0) {
+        return interpolate(ngettext("You have %(count)s character remaining",
+          "You have %(count)s characters remaining", left), { count: left.toLocaleString("en-GB") }, true);
+      }
+      return interpolate(ngettext("You have %(count)s character too many",
+        "You have %(count)s characters too many", -left), { count: (-left).toLocaleString("en-GB") }, true);
     }
 
     function update(announce) {

@@ -4,6 +4,12 @@
    data-lat-field data-lng-field data-status data-clear data-locate> */
 (function () {
   "use strict";
+  // Django's JavaScript catalogue (/jsi18n/, issue 18) when the page loaded it, else English
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; });
+  };
   document.querySelectorAll(".pin-map").forEach(function (element) {
     if (typeof L === "undefined") { return; }
     var lat = document.getElementById(element.dataset.latField);
@@ -11,7 +17,7 @@
     var status = document.getElementById(element.dataset.status);
     var clear = document.getElementById(element.dataset.clear);
     var locate = element.dataset.locate ? document.getElementById(element.dataset.locate) : null;
-    var emptyText = status.dataset.empty || "No pin yet.";
+    var emptyText = status.dataset.empty || gettext("No pin yet.");
     var centre = [51.4700, -0.0950]; // between Southwark and Lambeth
     var map = L.map(element, { scrollWheelZoom: false }).setView(centre, 13);
     L.tileLayer(element.dataset.tileUrl, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
@@ -24,7 +30,7 @@
       lat.value = latlng.lat.toFixed(6);
       lng.value = latlng.lng.toFixed(6);
       lat.dispatchEvent(new Event("change", { bubbles: true }));
-      show(text || "Pin placed.");
+      show(text || gettext("Pin placed."));
     }
 
     function reset() {
@@ -50,13 +56,14 @@
     if (locate) {
       if (!("geolocation" in navigator)) { locate.hidden = true; return; }
       locate.addEventListener("click", function () {
-        show("Finding your location…");
+        show(gettext("Finding your location…"));
         navigator.geolocation.getCurrentPosition(function (position) {
           var here = L.latLng(position.coords.latitude, position.coords.longitude);
-          place(here, "Using your location (within about " + Math.round(position.coords.accuracy) + " m).");
+          place(here, interpolate(gettext("Using your location (within about %(metres)s m)."),
+            { metres: Math.round(position.coords.accuracy) }, true));
           map.setView(here, 17);
         }, function () {
-          show("Your location isn’t available. Tap the map or type a street instead.");
+          show(gettext("Your location isn’t available. Tap the map or type a street instead."));
         }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
       });
     }

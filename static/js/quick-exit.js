@@ -9,6 +9,12 @@
    Loaded straight after the control, before the rest of the page, so it works while the page loads. */
 (function () {
   "use strict";
+  // Django's JavaScript catalogue (/jsi18n/, issue 18) when the page loaded it, else English
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; });
+  };
   var TIMEOUT_MS = 5000;
   var PRESSES = 3;
   var root = document.querySelector("[data-quick-exit]");
@@ -66,7 +72,7 @@
     presses = 0;
     showPresses();
     if (announce) {
-      status.textContent = "Exit this page expired.";
+      status.textContent = gettext("Exit this page expired.");
       messageTimer = clearTimer(messageTimer);
       messageTimer = window.setTimeout(function () { status.textContent = ""; }, TIMEOUT_MS);
     }
@@ -90,8 +96,8 @@
         exitPage();
       } else {
         status.textContent = presses === 1
-          ? "Shift, press 2 more times to exit."
-          : "Shift, press 1 more time to exit.";
+          ? gettext("Shift, press 2 more times to exit.")
+          : gettext("Shift, press 1 more time to exit.");
         pressTimer = clearTimer(pressTimer);
         pressTimer = window.setTimeout(function () { resetPresses(true); }, TIMEOUT_MS);
       }

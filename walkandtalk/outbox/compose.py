@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.template import Context
 from django.template.loader import get_template, render_to_string
+from django.utils import translation
 
 from .kinds import Attachment, MessageKind
 from .models import Notification
@@ -42,6 +44,13 @@ def single_sms(text: str) -> str:
 
 
 def compose(kind: MessageKind) -> Message:
+    """Everything in the recipient's language (`kind.language()`): the templates, the dates and times
+    in the context, the attachments' text (an invite's summary)."""
+    with translation.override(kind.language() or settings.LANGUAGE_CODE):
+        return _compose(kind)
+
+
+def _compose(kind: MessageKind) -> Message:
     context = kind.context()
     if kind.notification.channel == Notification.Channel.PUSH:
         content = kind.push_content(context)

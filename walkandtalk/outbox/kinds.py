@@ -121,6 +121,12 @@ class MessageKind:
             "sms": f"sms/{self.slug}.txt",
         }
 
+    def language(self) -> str:
+        """The language the message is written in (a code of settings.LANGUAGES): the recipient's, which
+        the app that knows her says (issue 18). Asked at send time, so a message recorded long before
+        is in the language she has chosen since. "" is the site's language (English)."""
+        return ""
+
     def context(self) -> dict:
         return {"notification": self.notification}
 

@@ -1,0 +1,76 @@
+"""The translation catalogues in locale/ (issue 18), with polib: nothing but the Python packages.
+
+    python scripts/catalogues.py compile   # every locale/*/LC_MESSAGES/*.po → .mo (make install runs it)
+    python scripts/catalogues.py headers   # after makemessages: our header on every .po (make messages)
+
+Why not Django's `compilemessages`: it needs GNU gettext's msgfmt, which a fresh clone (and the
+python:slim image) does not have. polib writes the same .mo files. Untranslated and fuzzy entries are
+left out of a .mo, as msgfmt leaves them out: those strings show in English.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import polib
+
+LOCALE = Path(__file__).resolve().parent.parent / "locale"
+
+# Each language's name in English, for the header, and the plural rule gettext uses for it when
+# makemessages could not take it from Django's own catalogue (Somali is not one of Django's languages).
+NAMES = {
+    "es": "Spanish",
+    "pt": "Portuguese",
+    "pl": "Polish",
+    "fr": "French",
+    "so": "Somali",
+    "ar": "Arabic",
+}
+PLURAL_FORMS = {"so": "nplurals=2; plural=(n != 1);"}
+
+AWAITING = "awaiting native-speaker review"
+REVIEW_HEADER = "X-Review-Status"
+COMMENT = """Walk and Talk: the {name} translation of what residents, partners and the public see.
+This file awaits review by a native speaker. Until one has signed it off, the
+X-Review-Status header says "{awaiting}"; she then sets it to
+"reviewed by <her name>, <date>" (README: Languages says how to update a translation)."""
+
+
+def catalogues() -> list[Path]:
+    return sorted(LOCALE.glob("*/LC_MESSAGES/*.po"))
+
+
+def compile_all() -> None:
+    for path in catalogues():
+        po = polib.pofile(str(path))
+        po.save_as_mofile(str(path.with_suffix(".mo")))
+    print(f"Compiled {len(catalogues())} catalogues in {LOCALE}.")
+
+
+def fix_headers() -> None:
+    for path in catalogues():
+        language = path.parent.parent.name
+        po = polib.pofile(str(path), wrapwidth=0)
+        po.metadata_is_fuzzy = False
+        status = po.metadata.get(REVIEW_HEADER, AWAITING)
+        po.header = COMMENT.format(name=NAMES.get(language, language), awaiting=AWAITING)
+        po.metadata["Project-Id-Version"] = "Walk and Talk"
+        po.metadata["Language"] = language
+        po.metadata["Language-Team"] = NAMES.get(language, language)
+        po.metadata.setdefault("Last-Translator", "")
+        if "INTEGER" in po.metadata.get("Plural-Forms", "INTEGER") and language in PLURAL_FORMS:
+            po.metadata["Plural-Forms"] = PLURAL_FORMS[language]
+        po.metadata[REVIEW_HEADER] = status
+        po.save(str(path))
+    print(f"Headers set on {len(catalogues())} catalogues.")
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "compile":
+        compile_all()
+    elif command == "headers":
+        fix_headers()
+    else:
+        sys.exit(__doc__)
