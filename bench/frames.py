@@ -77,6 +77,7 @@ def main() -> int:
             "SITE_URL": "https://127.0.0.1",
             "EMAIL_URL": "dummymail://",
             "SECURE_SSL_REDIRECT": "false",
+            **web.vapid_env(),
             "LOG_LEVEL": "WARNING",
             "CACHE_KEY_PREFIX": f"walkandtalk-profile-{secrets.token_hex(4)}",
         }

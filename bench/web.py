@@ -78,6 +78,19 @@ def run(command: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=BASE_DIR, env=env, check=True, **kwargs)  # noqa: S603 — our own commands
 
 
+def vapid_env() -> dict[str, str]:
+    """A VAPID pair of this run's own: production settings refuse to start with push on and none."""
+    sys.path.insert(0, str(BASE_DIR))
+    from walkandtalk.outbox.vapid import generate_key_pair
+
+    private, public = generate_key_pair()
+    return {
+        "VAPID_PRIVATE_KEY": private,
+        "VAPID_PUBLIC_KEY": public,
+        "VAPID_SUBJECT": "mailto:bench@example.org",
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -894,6 +907,7 @@ def main() -> int:
         "SITE_URL": f"https://127.0.0.1:{port}",
         "EMAIL_URL": "dummymail://",
         "SECURE_SSL_REDIRECT": "false",
+        **vapid_env(),
         "BENCH_STATIC_ROOT": str(static_root),
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(BASE_DIR),
