@@ -50,6 +50,9 @@ def html_pages(scene, role: str) -> dict[str, str]:  # noqa: F811
             "patrols:walk_invite",
             "participants:my_data_json",
             "javascript-catalog",
+            "patrols:app_manifest",  # JSON, and the service worker is a script: not pages
+            "patrols:service_worker",
+            "patrols:app_offline",  # the officer app's own offline page: officers' pages go without it
         ):
             continue
         if name.startswith("open311:"):  # JSON for partners' systems, not a page
