@@ -149,6 +149,7 @@ def test_a_queued_concern_is_logged_when_she_saved_it(officer, walk):
     response = officer.post(reverse("patrols:concern_new", args=[walk.pk]), concern_data(iso(saved)), **JSON)
     assert response.status_code == 200, response.content
     assert Concern.objects.get(walk=walk).created_at == saved
+    assert datetime.fromisoformat(response.json()["done_at"]) == saved
 
 
 def test_a_queued_follow_up_is_dated_when_she_wrote_it(officer, walk):
@@ -161,7 +162,8 @@ def test_a_queued_follow_up_is_dated_when_she_wrote_it(officer, walk):
         "action_key": str(uuid.uuid4()),
         "acted_at": iso(wrote),
     }
-    assert officer.post(url, data, **JSON).status_code == 200
+    response = officer.post(url, data, **JSON)
+    assert response.status_code == 200 and datetime.fromisoformat(response.json()["done_at"]) == wrote
     update = ConcernUpdate.objects.get(concern=concern)
     concern.refresh_from_db()
     assert update.at == wrote and concern.resolved_at == wrote
