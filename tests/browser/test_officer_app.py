@@ -278,6 +278,47 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
 
 
 @pytest.mark.viewports("phone")
+def test_a_phone_in_another_zone_with_a_slow_clock_is_taken_at_its_word_within_bounds(
+    new_page, relay, viewport
+):
+    """The phone's clock is 30 minutes slow and set to India's zone (+05:30): the start she queued is
+    recorded at the instant its clock said, whatever its offset; a finish its clock puts before that
+    start is recorded at the start, never before it (patrols/acted_at.py)."""
+    walk = walk_about_to_start()
+    Walk.objects.filter(pk=walk.pk).update(created_at=timezone.now() - timedelta(days=1))  # booked yesterday
+    page = new_page(base_url=relay.url, timezone_id="Asia/Kolkata")
+    page.clock.install(time=timezone.now() - timedelta(minutes=30))
+    page.route(TILES, lambda route: route.abort())
+    sign_in(page, walk.officer.user.email, PASSWORD)
+    page.goto("/today/")
+    page.wait_for_function(READY)
+
+    relay.stop()
+    page.reload()
+    expect(page.locator("#offline-banner")).to_be_visible()
+    page.get_by_role("button", name="Start walk").click()
+    expect(page.locator("#outbox-summary")).to_have_text(re.compile(r"^1 action waiting to send: Start walk"))
+    [start] = outbox(page)
+    assert start["actedAt"].endswith("+05:30"), start["actedAt"]
+    # Its banner names the time as the phone reads it (in India: London's time plus five and a half hours).
+    phone_time = datetime.fromisoformat(start["actedAt"]).strftime("%H:%M")
+    expect(page.locator("#outbox-summary")).to_have_text(re.compile(rf", done at {phone_time}$"))
+    # The phone's clock goes back another hour before she finishes: before the start, by its own count.
+    page.clock.set_system_time(timezone.now() - timedelta(minutes=90))
+    page.get_by_role("link", name="Finish walk").click()
+    page.get_by_role("button", name="Yes, finish the walk").click()
+    expect(page.locator("#outbox-summary")).to_have_text("2 actions waiting to send")
+
+    relay.start()
+    page.goto("/today/")
+    wait_for(lambda: WalkEvent.objects.filter(walk=walk, kind="completed").exists(), seconds=15)
+    walk.refresh_from_db()
+    assert walk.started_at == datetime.fromisoformat(start["actedAt"])
+    assert timezone.now() - timedelta(minutes=31) < walk.started_at < timezone.now() - timedelta(minutes=29)
+    assert walk.finished_at == walk.started_at
+
+
+@pytest.mark.viewports("phone")
 def test_the_sign_in_page_drops_the_kept_pages_of_a_session_that_ended_elsewhere(
     new_page, live_server, viewport
 ):
