@@ -292,6 +292,8 @@ UNREADABLE = "not readable"
         (iso(NOW + timedelta(hours=24, minutes=1)), FAR_AHEAD),
         ("9999-12-31T23:59:59.999+00:00", FAR_AHEAD),
         ("0001-01-01T00:00:00+00:00", TOO_OLD),
+        ("9999-12-31T23:59:00-05:00", FAR_AHEAD),  # past the last year in UTC
+        ("0001-01-01T00:00:00+05:00", TOO_OLD),  # before the first year in UTC
         ("2026-02-30T14:05:00+00:00", NOT_REAL),
         ("2026-12-08T25:05:00+00:00", NOT_REAL),
         ("2026-12-08T14:05:00+99:00", NOT_REAL),
