@@ -14,6 +14,7 @@ from django.utils import timezone
 from participants.models import User
 from participants.roles import OFFICER, SERGEANT, role_of
 
+from . import acted_at as acted
 from . import notifications
 from .models import Concern, ConcernCategory, ConcernUpdate, Disclosure, Walk
 from .walks import WalkError, check_runs_walk
@@ -54,13 +55,18 @@ def log_concern(
     resident_said_shared: bool = False,
     draft_key: uuid.UUID | None = None,
     now: datetime | None = None,
+    acted_at: datetime | None = None,
 ) -> tuple[Concern, bool]:
     """Log a concern on a walk. Returns it and whether it is new.
 
     The same draft sent again (her phone retried after losing signal) returns the concern it made
-    the first time: one draft, one concern.
+    the first time: one draft, one concern. `acted_at`: when she saved it on a phone with no signal
+    (patrols/acted_at.py), never before the walk started, less a margin for the two clocks.
     """
     _check_loggable(walk, by)
+    now = now or timezone.now()
+    started = min(walk.started_at or walk.starts_at, walk.starts_at)
+    created_at = acted.moment(acted_at, now=now, not_before=started - acted.CONCERN_MARGIN)
     latitude, longitude = _coordinate(latitude), _coordinate(longitude)
     concern = Concern(
         walk=walk,
@@ -76,7 +82,7 @@ def log_concern(
         action=action.strip(),
         resident_said_shared=resident_said_shared,
         draft_key=draft_key,
-        created_at=now or timezone.now(),
+        created_at=created_at,
     )
     try:
         # What only Python checks (choices, lengths). The walk, officer, ward and category were just
@@ -141,17 +147,22 @@ def add_update(
     share_with_partner: bool = False,
     action_key: uuid.UUID | None = None,
     now: datetime | None = None,
+    acted_at: datetime | None = None,
 ) -> ConcernUpdate:
     """A dated follow-up, optionally changing the status (open → referred → resolved, or closed).
     Shared with the partner (`share_with_partner`), the note is theirs to read on their page and is
-    emailed to them with their link; unshared, it stays with the police (it may speak of her)."""
+    emailed to them with their link; unshared, it stays with the police (it may speak of her).
+    `acted_at`: when she wrote it on a phone with no signal (patrols/acted_at.py), never before the
+    concern was logged."""
     now = now or timezone.now()
     check_follows_up(concern, by)
     note = note.strip()
     if not note:
         raise ConcernError("Write what happened, e.g. “reported to Lambeth highways, ref 1234”.")
     try:
-        return _add_update(concern, by, note, new_status, closed_reason, share_with_partner, action_key, now)
+        return _add_update(
+            concern, by, note, new_status, closed_reason, share_with_partner, action_key, now, acted_at
+        )
     except IntegrityError:
         # The same follow-up sent twice at once from her phone: the key let one in; that one is the answer.
         if action_key is not None and (done := _same_update(concern, action_key)) is not None:
@@ -166,7 +177,7 @@ def _same_update(concern: Concern, action_key: uuid.UUID) -> ConcernUpdate | Non
     return done
 
 
-def _add_update(concern, by, note, new_status, closed_reason, share_with_partner, action_key, now):
+def _add_update(concern, by, note, new_status, closed_reason, share_with_partner, action_key, now, acted_at):
     with transaction.atomic():
         concern = (
             Concern.objects.select_for_update().select_related("walk__resident__user").get(pk=concern.pk)
@@ -174,6 +185,7 @@ def _add_update(concern, by, note, new_status, closed_reason, share_with_partner
         # Under the concern's lock: a follow-up queued on her phone and sent again is added once.
         if action_key is not None and (done := _same_update(concern, action_key)) is not None:
             return done
+        at = acted.moment(acted_at, now=now, not_before=concern.created_at)
         old_status = concern.status
         # Taken before any closing below ends it: the partner is told of the note that closes it too.
         referral = None
@@ -194,14 +206,14 @@ def _add_update(concern, by, note, new_status, closed_reason, share_with_partner
                 concern.referrals.current().update(ended_at=now)
             concern.status = new_status
             concern.closed_reason = closed_reason.strip() if new_status == Concern.Status.CLOSED else ""
-            concern.resolved_at = now if new_status == Concern.Status.RESOLVED else None
+            concern.resolved_at = at if new_status == Concern.Status.RESOLVED else None
             concern.save(update_fields=["status", "closed_reason", "resolved_at", "updated_at"])
         else:
             new_status = ""
         update = ConcernUpdate.objects.create(
             concern=concern,
             by=by,
-            at=now,
+            at=at,
             note=note,
             old_status=old_status if new_status else "",
             new_status=new_status,

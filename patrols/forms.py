@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from participants.inputs import BoundedDateField, StatedLimitsMixin
 
+from .acted_at import parse as parse_acted_at
 from .models import (
     LONDON,
     AvailabilityException,
@@ -219,6 +220,25 @@ def _london(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=LONDON)
 
 
+class ActedAtField(forms.Field):
+    """When she acted, by her phone's clock, on an action it queued with no signal (patrols/acted_at.py):
+    set by static/js/outbox.js only when it sends a queued entry; absent, the server's time is used."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, label=_("When it was done"), **kwargs)
+
+    def to_python(self, value) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        if not isinstance(value, str):
+            raise forms.ValidationError(
+                "The time this was done on the phone is not readable.", code="invalid"
+            )
+        return parse_acted_at(value, now=timezone.now())
+
+
 class ConcernForm(StatedLimitsMixin, forms.Form):
     """One short form for one thumb: where, what, how bad, when, what she said, what you will do."""
 
@@ -257,6 +277,7 @@ class ConcernForm(StatedLimitsMixin, forms.Form):
         "what you will do; never who she is."),
     )  # fmt: skip
     draft_key = forms.UUIDField(widget=forms.HiddenInput)
+    acted_at = ActedAtField()
 
     def clean(self):
         cleaned = super().clean()
@@ -322,6 +343,7 @@ class ConcernUpdateForm(StatedLimitsMixin, forms.Form):
     share_with_partner = forms.BooleanField(required=False)
     # Set by the phone (static/js/outbox.js) when it queues the follow-up: sent twice, added once.
     action_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    acted_at = ActedAtField()
 
     def __init__(self, *args, partner: Partner | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -477,3 +499,4 @@ class ActionKeyForm(forms.Form):
     from a browser without JavaScript has none and is simply done."""
 
     action_key = forms.UUIDField(required=False, error_messages={"invalid": "This action’s key is damaged."})
+    acted_at = ActedAtField()

@@ -7,6 +7,7 @@ Only the walk's officer or the sergeant may do these, and only the allowed trans
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -16,6 +17,7 @@ from participants.audit import record_event
 from participants.models import AuditEvent, User
 from participants.roles import OFFICER, SERGEANT, role_of
 
+from . import acted_at as acted
 from . import notifications
 from .models import LONDON, Walk, WalkEvent
 
@@ -35,8 +37,17 @@ def check_runs_walk(walk: Walk, by: User) -> None:
 
 
 def _change(
-    walk: Walk, *, by: User, to: str, event: str, now: datetime, action_key: uuid.UUID | None, **fields
+    walk: Walk,
+    *,
+    by: User,
+    to: str,
+    event: str,
+    at: Callable[[Walk], datetime],
+    action_key: uuid.UUID | None,
+    stamp: str = "",
 ) -> Walk:
+    """`at(walk)`: when it was done, given the walk as it is under the lock (a queued finish is bounded
+    by the start the server has); `stamp`, the walk's field that records it (started_at…)."""
     check_runs_walk(walk, by)
     try:
         with transaction.atomic():
@@ -54,9 +65,10 @@ def _change(
                     f"This walk is {walk.get_status_display().lower()}, so it can’t be "
                     f"{Walk.Status(to).label.lower()} now."
                 )
+            when = at(walk)
             walk.status = to
-            for name, value in fields.items():
-                setattr(walk, name, value)
+            if stamp:
+                setattr(walk, stamp, when)
             # What only Python checks (choices, lengths). The people were just loaded with the walk, and
             # a change of status never moves its time: the database's own constraints (overlap, times in
             # order) refuse anything else at the UPDATE, so checking them here would cost nine statements
@@ -67,9 +79,11 @@ def _change(
                 validate_constraints=False,
             )
             walk.save()
-            WalkEvent.objects.create(walk=walk, kind=event, by=by, at=now, action_key=action_key)
+            WalkEvent.objects.create(walk=walk, kind=event, by=by, at=when, action_key=action_key)
             if to == Walk.Status.COMPLETED:
-                notifications.walk_completed(walk, now=now)
+                # Her "how safe do you feel?" comes an hour after the walk ended, not after the phone
+                # found signal.
+                notifications.walk_completed(walk, now=when)
             if to == Walk.Status.NO_SHOW:
                 notifications.cancel_pending(walk, reason="She did not come: the walk is over.")
     except IntegrityError:
@@ -92,10 +106,19 @@ def _already_done(walk: Walk, action_key: uuid.UUID, event: str) -> bool:
 
 
 def start_walk(
-    *, walk: Walk, by: User, now: datetime | None = None, action_key: uuid.UUID | None = None
+    *,
+    walk: Walk,
+    by: User,
+    now: datetime | None = None,
+    action_key: uuid.UUID | None = None,
+    acted_at: datetime | None = None,
 ) -> Walk:
+    """`acted_at`: when she tapped "Start", by her phone's clock, for a start it queued with no signal
+    (patrols/acted_at.py: taken within bounds); otherwise it starts now."""
     now = now or timezone.now()
-    if now < walk.starts_at - START_EARLY:
+    # Not before the walk was booked: no one started it before it existed.
+    at = acted.moment(acted_at, now=now, not_before=walk.created_at)
+    if at < walk.starts_at - START_EARLY:
         opens = timezone.localtime(walk.starts_at - START_EARLY, LONDON)
         raise WalkError(f"You can start this walk from {opens:%H:%M} on {opens:%A %-d %B}.")
     return _change(
@@ -103,14 +126,19 @@ def start_walk(
         by=by,
         to=Walk.Status.IN_PROGRESS,
         event=WalkEvent.Kind.STARTED,
-        now=now,
+        at=lambda _: at,
         action_key=action_key,
-        started_at=now,
+        stamp="started_at",
     )
 
 
 def finish_walk(
-    *, walk: Walk, by: User, now: datetime | None = None, action_key: uuid.UUID | None = None
+    *,
+    walk: Walk,
+    by: User,
+    now: datetime | None = None,
+    action_key: uuid.UUID | None = None,
+    acted_at: datetime | None = None,
 ) -> Walk:
     now = now or timezone.now()
     return _change(
@@ -118,30 +146,42 @@ def finish_walk(
         by=by,
         to=Walk.Status.COMPLETED,
         event=WalkEvent.Kind.COMPLETED,
-        now=now,
+        # A finish is never before its start (the phone's clock may disagree with the server's).
+        at=lambda locked: acted.moment(acted_at, now=now, not_before=locked.started_at),
         action_key=action_key,
-        finished_at=now,
+        stamp="finished_at",
     )
 
 
 def mark_no_show(
-    *, walk: Walk, by: User, now: datetime | None = None, action_key: uuid.UUID | None = None
+    *,
+    walk: Walk,
+    by: User,
+    now: datetime | None = None,
+    action_key: uuid.UUID | None = None,
+    acted_at: datetime | None = None,
 ) -> Walk:
     now = now or timezone.now()
-    if now < walk.starts_at:
+    at = acted.moment(acted_at, now=now, not_before=walk.created_at)
+    if at < walk.starts_at:
         raise WalkError("You can mark a no-show once the walk’s start time has passed.")
     return _change(
         walk,
         by=by,
         to=Walk.Status.NO_SHOW,
         event=WalkEvent.Kind.NO_SHOW,
-        now=now,
+        at=lambda _: at,
         action_key=action_key,
     )
 
 
 def mark_nothing_to_log(
-    *, walk: Walk, by: User, now: datetime | None = None, action_key: uuid.UUID | None = None
+    *,
+    walk: Walk,
+    by: User,
+    now: datetime | None = None,
+    action_key: uuid.UUID | None = None,
+    acted_at: datetime | None = None,
 ) -> Walk:
     """The officer says the walk raised no concerns, so she is not nudged to log them."""
     now = now or timezone.now()
@@ -155,13 +195,15 @@ def mark_nothing_to_log(
                 raise WalkError("You can say there is nothing to log once the walk is finished.")
             if walk.concerns.exists():
                 raise WalkError("This walk already has concerns logged.")
-            if Walk.objects.filter(pk=walk.pk, nothing_to_log_at__isnull=True).update(nothing_to_log_at=now):
+            # Said once the walk was finished, so never before its finish.
+            at = acted.moment(acted_at, now=now, not_before=walk.finished_at)
+            if Walk.objects.filter(pk=walk.pk, nothing_to_log_at__isnull=True).update(nothing_to_log_at=at):
                 # An update() sends no post_save signal: log the change here.
                 record_event(
                     actor=by, action=AuditEvent.Action.CHANGED, obj=walk, detail="fields: nothing_to_log_at"
                 )
                 WalkEvent.objects.create(
-                    walk=walk, kind=WalkEvent.Kind.NOTHING_TO_LOG, by=by, at=now, action_key=action_key
+                    walk=walk, kind=WalkEvent.Kind.NOTHING_TO_LOG, by=by, at=at, action_key=action_key
                 )
             walk.refresh_from_db()
     except IntegrityError:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import csv
 import io
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -189,6 +190,25 @@ times = st.one_of(
 )
 # An instant as a slot travels (ISO, with an offset), or anything a date or time field might get.
 instants = st.one_of(impossible_datetimes, impossible_datetimes, dates, times)
+# When she acted, as her phone sends it with a queued action (issue 17, patrols/acted_at.py): well
+# formed, a little over a day either side of now, in any offset a clock has (−12:00 to +14:00)…
+acted_times_near = st.builds(
+    lambda minutes, offset: (
+        (NOW + timedelta(minutes=minutes))
+        .astimezone(timezone(timedelta(minutes=offset)))
+        .isoformat(timespec="milliseconds")
+    ),
+    st.integers(-26 * 60, 26 * 60),
+    st.integers(-12 * 60, 14 * 60),
+)
+# …or anything else: impossible dates and offsets, the ends of time, bare dates, junk.
+acted_times = st.one_of(
+    acted_times_near,
+    impossible_datetimes,
+    instants,
+    st.sampled_from(["9999-12-31T23:59:59.999+00:00", "0001-01-01T00:00:00-00:00", "2026-12-07T09:00:00"]),
+    hostile_text,
+)
 
 
 def over_long(limit: int) -> st.SearchStrategy:
@@ -519,6 +539,7 @@ def concern_fields(category_pk: int):
         severity=choice(*C.Severity.values),
         when_it_matters=choice(*C.When.values),
         draft_key=F(st.uuids().map(str)),
+        acted_at=F(acted_times_near, acted_times, optional=True),
         latitude=F(in_london_lat, coordinates, optional=True),
         longitude=F(in_london_lng, coordinates, optional=True),
         location_text=text(200),
@@ -597,6 +618,7 @@ def test_concern_follow_up(stage):
             note=text(2000),
             new_status=choice("", *Concern.Status.values, optional=True),
             closed_reason=text(300, optional=True),
+            acted_at=F(acted_times_near, acted_times, optional=True),
         ),
         role=st.sampled_from(["officer_a", "sergeant"]),
     )
@@ -704,6 +726,72 @@ def test_walk_actions_with_a_hostile_next(stage, action, next_url, role):
         assert response.status_code == 302
         location = response["Location"]
         assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+
+
+@given(acted_at=maybe_wrong_type(acted_times), as_json=st.booleans())
+@FUZZ
+def test_a_queued_finish_with_any_time_she_acted(stage, acted_at, as_json):
+    """Whatever time the phone says: never a 500; recorded only within a day before now, never after
+    it; otherwise refused with a reason and the walk as it was."""
+    path = reverse("patrols:walk_finish", args=[stage.walking.pk])
+    headers = {"headers": {"accept": "application/json"}} if as_json else {}
+    with rolled_back():
+        response = post(
+            stage, "officer_a", path, {"action_key": str(uuid.uuid4()), "acted_at": acted_at}, **headers
+        )
+        check(response, "finish")
+        walk = Walk.objects.get(pk=stage.walking.pk)
+        if walk.status == Walk.Status.COMPLETED:
+            assert NOW - timedelta(hours=24) <= walk.finished_at <= NOW
+        else:
+            assert walk.finished_at is None
+            if as_json:
+                assert response.status_code == 400 and response.json()["errors"]["__all__"][0]
+
+
+@given(
+    acted_at=acted_times_near,
+    target=st.sampled_from(["finish", "follow-up", "concern"]),
+)
+@FUZZ
+def test_a_well_formed_time_within_a_day_is_kept_clamped_to_now_and_outside_refused(stage, acted_at, target):
+    """The rule itself, for any well-formed time in any real offset: within a day before now, recorded
+    as given; ahead of now (by up to a day), now; further either way, refused (400)."""
+    moment = datetime.fromisoformat(acted_at)
+    key = {"action_key": str(uuid.uuid4())}
+    json = {"headers": {"accept": "application/json", "x-concern-outbox": "1"}}
+    with rolled_back():
+        if target == "finish":
+            path = reverse("patrols:walk_finish", args=[stage.walking.pk])
+            response = post(stage, "officer_a", path, {**key, "acted_at": acted_at}, **json)
+            recorded = Walk.objects.get(pk=stage.walking.pk).finished_at
+        elif target == "follow-up":
+            path = reverse("patrols:concern_detail", args=[stage.concern.pk])
+            response = post(stage, "officer_a", path, {**key, "note": "Chased", "acted_at": acted_at}, **json)
+            recorded = (
+                ConcernUpdate.objects.filter(concern=stage.concern).values_list("at", flat=True).first()
+            )
+        else:
+            path = reverse("patrols:concern_new", args=[stage.walking.pk])
+            data = {
+                "category": str(stage.category.pk),
+                "severity": "low",
+                "when_it_matters": "always",
+                "location_text": "Rye Lane",
+                "draft_key": str(uuid.uuid4()),
+                "acted_at": acted_at,
+            }
+            response = post(stage, "officer_a", path, data, **json)
+            concern = Concern.objects.filter(walk=stage.walking).first()
+            recorded = concern.created_at if concern else None
+        if abs(moment - NOW) > timedelta(hours=24):
+            assert response.status_code == 400 and recorded is None, response.content
+        else:
+            assert response.status_code == 200, response.content
+            # The walk in progress began 30 minutes ago (a concern may read up to 10 minutes before).
+            floor = stage.walking.starts_at - timedelta(minutes=10) if target == "concern" else None
+            expected = min(moment, NOW)
+            assert recorded == (max(expected, floor) if floor else expected)
 
 
 @pytest.mark.parametrize(

@@ -141,7 +141,7 @@ def test_a_follow_up_sent_twice_is_added_once(officer, walk, officer_a):
     first = officer.post(url, data, **JSON)
     again = officer.post(url, data, **JSON)
     assert first.status_code == again.status_code == 200
-    assert first.json() == {"ok": True, "next": url}
+    assert first.json() == {"ok": True, "next": url, "done_at": again.json()["done_at"]}
     assert ConcernUpdate.objects.filter(concern=concern, note=data["note"]).count() == 1
 
 

@@ -60,7 +60,17 @@ def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
                     request, f"Concern logged: {concern.category}. Log another, or finish the walk."
                 )
             if _wants_json(request):
-                return JsonResponse({"ok": True, "concern": concern.pk, "created": created, "next": done})
+                # done_at: when it is recorded as logged (for one queued with no signal, when she
+                # saved it, within bounds: patrols/acted_at.py), for the phone to say.
+                return JsonResponse(
+                    {
+                        "ok": True,
+                        "concern": concern.pk,
+                        "created": created,
+                        "next": done,
+                        "done_at": concern.created_at.isoformat(),
+                    }
+                )
             return redirect(done)
     if request.method == "POST" and _wants_json(request):
         errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
@@ -87,7 +97,7 @@ def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConcernUpdateForm(request.POST or None, partner=current.partner if current else None)
     if request.method == "POST" and form.is_valid():
         try:
-            concern_service.add_update(concern=concern, by=request.user, **form.cleaned_data)
+            update = concern_service.add_update(concern=concern, by=request.user, **form.cleaned_data)
         except concern_service.ConcernError as error:
             form.add_error(None, str(error))
         else:
@@ -98,7 +108,11 @@ def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             if _wants_json(request):
                 return JsonResponse(
-                    {"ok": True, "next": reverse("patrols:concern_detail", args=[concern.pk])}
+                    {
+                        "ok": True,
+                        "next": reverse("patrols:concern_detail", args=[concern.pk]),
+                        "done_at": update.at.isoformat(),
+                    }
                 )
             return redirect("patrols:concern_detail", pk=concern.pk)
     if request.method == "POST" and _wants_json(request):

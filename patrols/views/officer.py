@@ -78,13 +78,14 @@ def walk_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     wants_json = "application/json" in request.headers.get("Accept", "")
     key_form = ActionKeyForm(request.POST)
     if not key_form.is_valid():
-        reason = " ".join(key_form.errors["action_key"])
+        # A damaged key, or a time she acted (queued on the phone) that cannot be right: nothing done.
+        reason = " ".join(message for errors in key_form.errors.values() for message in errors)
         if wants_json:
             return JsonResponse({"ok": False, "errors": {"__all__": [reason]}}, status=400)
         messages.error(request, reason)
         return redirect(_next_or_walk(request, request.POST.get("next", ""), walk))
     try:
-        change(walk=walk, by=request.user, action_key=key_form.cleaned_data["action_key"])
+        walk = change(walk=walk, by=request.user, **key_form.cleaned_data)
     except walk_life.WalkError as error:
         if wants_json:
             # 409: the walk is not in a state for this any more (cancelled meanwhile, already over).
@@ -98,7 +99,14 @@ def walk_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             # "at": the server's clock, which the phone compares with a page's data-rendered-at to
             # know whether that page already shows this (static/js/outbox.js, walkStatus).
             next_page = _next_or_walk(request, request.POST.get("next", ""), walk)
-            return JsonResponse({"ok": True, "next": next_page, "at": timezone.now().isoformat()})
+            return JsonResponse(
+                {
+                    "ok": True,
+                    "next": next_page,
+                    "at": timezone.now().isoformat(),
+                    "done_at": _done_at(walk, action),
+                }
+            )
     return redirect(_next_or_walk(request, request.POST.get("next", ""), walk))
 
 
@@ -119,6 +127,16 @@ def walk_finish(request: HttpRequest, pk: int) -> HttpResponse:
     }
     response = render(request, "patrols/walk_finish.html", context)
     return offline.keep_offline(request, response) if offline.in_window(walk) else response
+
+
+DONE_AT = {"start": "started_at", "finish": "finished_at", "nothing_to_log": "nothing_to_log_at"}
+
+
+def _done_at(walk: Walk, action: str) -> str | None:
+    """When the walk records this action as done (a queued one: when she did it, within bounds), for
+    the phone to say; a no-show has no time of its own on the walk."""
+    moment = getattr(walk, DONE_AT.get(action, ""), None)
+    return moment.isoformat() if moment else None
 
 
 def _next_or_walk(request: HttpRequest, target: str, walk: Walk) -> str:

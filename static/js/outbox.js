@@ -16,6 +16,12 @@
    the reason and what she typed, until she dismisses it. A damaged entry (unreadable storage) is
    listed as such with its raw text, never dropped silently, and never stops the others.
 
+   Each item keeps when she acted (actedAt: the phone's clock when she tapped, ISO 8601 with its
+   offset). A queued item sends it as acted_at when it is replayed, so the server records the walk as
+   started at 14:05, not when the signal came back at 15:10 (within bounds it sets, since a phone's
+   clock can be wrong: patrols/acted_at.py). A send made at once, with signal, leaves it out: the
+   server's clock is used. The banner names that time, and so does the walk's page once it is sent.
+
    A sent start, finish or no-show stays (marked sent) until a page fresh from the server shows it, so
    a page kept for no signal still shows what she did (the walk "started"); signing out removes sent
    items. */
@@ -95,6 +101,27 @@
   }
   function kind(item) { return item.kind || "concern"; }
   function changesWalk(item) { var action = ACTIONS[kind(item)]; return Boolean(action && action.becomes); }
+  // The phone's local time of an ISO string, as the pages write times (14:05); "" if unreadable.
+  function clock(iso) {
+    var t = Date.parse(iso || "");
+    if (!t) { return ""; }
+    var d = new Date(t);
+    return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+  }
+  // Now, ISO 8601 with this phone's offset (2026-12-02T14:05:00.000+00:00), for actedAt.
+  function nowWithOffset() {
+    var d = new Date();
+    var minutes = -d.getTimezoneOffset();
+    var sign = minutes < 0 ? "-" : "+";
+    var abs = Math.abs(minutes);
+    var local = new Date(d.getTime() + minutes * 60000).toISOString().slice(0, -1);
+    return local + sign + String(Math.floor(abs / 60)).padStart(2, "0") + ":" + String(abs % 60).padStart(2, "0");
+  }
+  // "Start walk — 14:00, done at 14:05": what it is, and when she did it on the phone.
+  function describeWithTime(item) {
+    var when = clock(item.actedAt);
+    return when ? describe(item) + ", done at " + when : describe(item);
+  }
   function describe(item) {
     var label = item.label || {};
     if (kind(item) !== "concern") {
@@ -115,7 +142,9 @@
      {kind: "failed", reason}; never rejects. */
   function send(item, background) {
     // This page's token, not the one saved with the item: she may have signed in again since.
-    var pairs = item.pairs.filter(function (pair) { return pair[0] !== "csrfmiddlewaretoken"; });
+    var pairs = item.pairs.filter(function (pair) { return pair[0] !== "csrfmiddlewaretoken" && pair[0] !== "acted_at"; });
+    // A replay says when she acted; a send at once, with signal, lets the server's clock say it.
+    if (background && typeof item.actedAt === "string") { pairs.push(["acted_at", item.actedAt]); }
     var headers = { "Accept": "application/json", "X-CSRFToken": csrfToken() };
     if (background) { headers["X-Concern-Outbox"] = "1"; }
     inFlight[item.key] = true;
@@ -129,7 +158,11 @@
           // A walk's start, finish or no-show stays, marked sent, while a kept page may still show the
           // walk as it was (see walkStatus); anything else has nothing left to show and goes now.
           if (changesWalk(item)) {
-            update(item.key, function (it) { it.sentAt = body.at || new Date().toISOString(); delete it.refused; });
+            update(item.key, function (it) {
+              it.sentAt = body.at || new Date().toISOString();
+              if (typeof body.done_at === "string") { it.doneAt = body.done_at; } // as the server recorded it
+              delete it.refused;
+            });
           } else {
             remove(item.key);
           }
@@ -194,7 +227,7 @@
       var li = document.createElement("li");
       li.className = "mb-2";
       var text = document.createElement("span");
-      text.textContent = describe(item);
+      text.textContent = describeWithTime(item);
       li.appendChild(text);
       if (item.refused) {
         li.appendChild(document.createTextNode(" "));
@@ -239,7 +272,7 @@
     var noun = function (n) { return concerns ? (n === 1 ? " concern" : " concerns") : (n === 1 ? " action" : " actions"); };
     if (items.length) {
       parts.push(items.length + noun(items.length) + " waiting to send" +
-                 (items.length === 1 ? ": " + describe(items[0]) : ""));
+                 (items.length === 1 ? ": " + describeWithTime(items[0]) : ""));
     }
     if (stopped.length) {
       concerns = stopped.every(function (item) { return kind(item) === "concern"; });
@@ -315,24 +348,27 @@
      page does not show yet (waiting, or sent after the page was made). Blocks marked data-when show
      for the statuses they list. */
   function walkStatus(walk, status) {
+    var when = "";
     read().forEach(function (item) {
       if (!mine(item) || item.refused || String(item.walk) !== String(walk)) { return; }
       if (item.sentAt && !offlineCopy && renderedAt && Date.parse(item.sentAt) <= renderedAt) { return; }
       var action = ACTIONS[kind(item)];
-      if (action && action.becomes) { status = action.becomes; }
+      if (action && action.becomes) { status = action.becomes; when = clock(item.doneAt || item.actedAt); }
     });
-    return status;
+    return { status: status, when: when };
   }
   function showWalkState() {
     Array.prototype.forEach.call(document.querySelectorAll("[data-walk-status]"), function (box) {
       var server = box.dataset.walkStatus;
-      var now = walkStatus(box.dataset.walk, server);
+      var state = walkStatus(box.dataset.walk, server);
+      var now = state.status;
       Array.prototype.forEach.call(box.querySelectorAll("[data-when]"), function (el) {
         el.hidden = el.dataset.when.split(" ").indexOf(now) === -1;
       });
       Array.prototype.forEach.call(box.querySelectorAll("[data-status-label]"), function (el) {
         if (!el.dataset.serverLabel) { el.dataset.serverLabel = el.textContent; }
-        el.textContent = now === server ? el.dataset.serverLabel : (STATUS_LABELS[now] || now) + " (on this phone)";
+        el.textContent = now === server ? el.dataset.serverLabel
+          : (STATUS_LABELS[now] || now) + (state.when ? " at " + state.when : "") + " (on this phone)";
       });
     });
   }
@@ -358,6 +394,13 @@
     }).catch(function () { /* no worker: the banner still says it */ });
   }
 
+  // "Start walk — 14:00, recorded as done at 14:05": the time the server kept (it may have moved a
+  // time the phone's clock got wrong), else the one she acted at.
+  function sentText(item, body) {
+    var when = clock(body && body.done_at) || clock(item.actedAt);
+    return when ? describe(item) + ", recorded as done at " + when : describe(item);
+  }
+
   // Send what is waiting, one at a time, in order; stop at the first failure (no signal) and try later.
   function flush(asked) {
     if (flushing) { return; }
@@ -368,7 +411,7 @@
     function next(index) {
       if (index >= items.length) { done(""); return; }
       send(items[index], true).then(function (result) {
-        if (result.kind === "sent") { sent.push(describe(items[index])); render(); next(index + 1); return; }
+        if (result.kind === "sent") { sent.push(sentText(items[index], result.body)); render(); next(index + 1); return; }
         if (result.kind === "refused") { render(); next(index + 1); return; }
         done(result.reason || (asked ? "Still no signal: it stays on this phone and is sent when you are back online." : ""));
       });
@@ -452,6 +495,8 @@
     add: function (item, hold) {
       item.user = user;
       item.queuedAt = new Date().toISOString();
+      // When she tapped (kept with the item; sent when it is replayed). A form may have set it already.
+      if (typeof item.actedAt !== "string") { item.actedAt = nowWithOffset(); }
       var items = read().filter(function (other) { return other.key !== item.key; });
       items.push(item);
       write(items);

@@ -10,7 +10,8 @@ the relay is back.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from patrols import booking, concerns
-from patrols.models import Concern, ConcernCategory, ConcernUpdate, Walk, WalkEvent
+from patrols.models import LONDON, Concern, ConcernCategory, ConcernUpdate, Walk, WalkEvent
 from tests.browser.axe import assert_accessible
 from tests.browser.relay import Relay
 from tests.browser.steps import sign_in
@@ -43,6 +44,11 @@ def walk_about_to_start() -> Walk:
     resident = ResidentFactory(preferred_name="Grace")
     PairingFactory(resident=resident, officer=officer)
     return WalkFactory(resident=resident, officer=officer, starts_at=timezone.now() + timedelta(minutes=20))
+
+
+def local_time(moment: datetime) -> str:
+    """As the pages write a time: London's, HH:MM."""
+    return timezone.localtime(moment, LONDON).strftime("%H:%M")
 
 
 def shot(page: Page, name: str) -> None:
@@ -153,10 +159,19 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
     no_sideways_scroll(page)
     shot(page, "officer-app-today-offline.png")
 
-    # She starts the walk: saved on the phone, and the page shows the walk under way.
+    # She starts the walk: saved on the phone, with when she tapped, and the page shows it under way.
+    # (The phone's clock is this machine's, as the server's is: the times are comparable.)
+    tapped_start = timezone.now()
     page.get_by_role("button", name="Start walk").click()
-    expect(page.locator("#outbox-summary")).to_have_text(re.compile(r"^1 action waiting to send: Start walk"))
-    expect(page.locator(".walk-card [data-status-label]")).to_have_text("In progress (on this phone)")
+    expect(page.locator("#outbox-summary")).to_have_text(
+        re.compile(r"^1 action waiting to send: Start walk — \d\d:\d\d, done at \d\d:\d\d$")
+    )
+    expect(page.locator(".walk-card [data-status-label]")).to_have_text(
+        re.compile(r"^In progress at \d\d:\d\d \(on this phone\)$")
+    )
+    acted = {item["kind"]: item["actedAt"] for item in outbox(page)}
+    # ISO 8601 with the phone's offset, taken when she tapped.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d", acted["start"]), acted
     expect(page.get_by_role("button", name="Start walk")).to_be_hidden()
     expect(page.get_by_role("link", name="Finish walk")).to_be_visible()
     shot(page, "officer-app-queue-banner.png")
@@ -178,10 +193,17 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
     page.get_by_role("link", name="Finish walk").click()
     expect(page.get_by_role("heading", level=1, name="Finish the walk?")).to_be_visible()
     assert_accessible(page)
+    tapped_finish = timezone.now()
     page.get_by_role("button", name="Yes, finish the walk").click()
     expect(page).to_have_url(re.compile(r"/today/$"))
     expect(page.locator("#outbox-summary")).to_have_text("4 actions waiting to send")
-    expect(page.locator(".walk-card [data-status-label]")).to_have_text("Completed (on this phone)")
+    expect(page.locator(".walk-card [data-status-label]")).to_have_text(
+        re.compile(r"^Completed at \d\d:\d\d \(on this phone\)$")
+    )
+    # Each waiting action is listed with the time she did it.
+    expect(page.locator("#outbox-items li").first).to_have_text(
+        re.compile(r"^Start walk — .*, done at \d\d:\d\d$")
+    )
 
     # A follow-up on an open concern, from its kept page.
     page.goto(f"/concerns/{old_concern.pk}/")
@@ -208,7 +230,9 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
     assert not WalkEvent.objects.filter(walk=walk, kind__in=["started", "completed"]).exists()
     assert not Concern.objects.filter(walk=walk).exists() and not ConcernUpdate.objects.exists()
 
-    # The signal returns on Today: sent in order, each once.
+    # The signal returns on Today, a little later: sent in order, each once, at the times she acted.
+    time.sleep(2)
+    restored = timezone.now()
     relay.start()
     page.goto("/today/")
     wait_for(lambda: WalkEvent.objects.filter(walk=walk, kind="completed").exists(), seconds=15)
@@ -221,9 +245,17 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
     assert [c.location_text for c in logged] == ["Rye Lane alley", "Bus stop on Peckham High Street"]
     assert started.at < logged[0].created_at < logged[1].created_at < finished.at
     assert started.action_key and finished.action_key
+    # Recorded when she tapped, by the phone's clock, not when the signal returned.
+    assert tapped_start <= started.at < tapped_start + timedelta(seconds=5)
+    assert tapped_finish <= finished.at < tapped_finish + timedelta(seconds=5) and finished.at < restored
+    assert walk.started_at == started.at and walk.finished_at == finished.at
+    assert started.at == datetime.fromisoformat(acted["start"])
+    expect(page.locator("#outbox-news")).to_contain_text("Sent from this phone: Start walk")
+    expect(page.locator("#outbox-news")).to_contain_text(f"recorded as done at {local_time(started.at)}")
     wait_for(lambda: ConcernUpdate.objects.filter(concern=old_concern).exists())
     [follow_up] = ConcernUpdate.objects.filter(concern=old_concern)
     assert follow_up.note == "Reported to Southwark highways, ref 4471" and follow_up.at > finished.at
+    assert follow_up.at < restored
 
     # Signing out: every cache on the phone is emptied, and the sent entries go (the start and the
     # finish were kept, marked sent, for pages kept from before they went).
@@ -232,11 +264,58 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
         ("finish", True),
         ("start", True),
     ]
+    # Her walk's page, fresh from the server, says when she started and finished it. (Fetched without
+    # opening it: a page fresh from the server would let the phone forget the sent entries now, and
+    # signing out must be what removes them here.)
+    html = page.request.get(f"{relay.url}/walks/{walk.pk}/").text()
+    times = f"Started at {local_time(started.at)}, finished at {local_time(finished.at)}."
+    assert f'<p class="mb-2" id="walk-times">{times}</p>' in html
     page.get_by_role("button", name="Show or hide the menu").click()
     page.get_by_role("button", name="Sign out").click()
     expect(page).not_to_have_url(re.compile(r"/today/"))
     assert page.evaluate("() => caches.keys()") == []
     assert outbox(page) == []
+
+
+@pytest.mark.viewports("phone")
+def test_a_phone_in_another_zone_with_a_slow_clock_is_taken_at_its_word_within_bounds(
+    new_page, relay, viewport
+):
+    """The phone's clock is 30 minutes slow and set to India's zone (+05:30): the start she queued is
+    recorded at the instant its clock said, whatever its offset; a finish its clock puts before that
+    start is recorded at the start, never before it (patrols/acted_at.py)."""
+    walk = walk_about_to_start()
+    Walk.objects.filter(pk=walk.pk).update(created_at=timezone.now() - timedelta(days=1))  # booked yesterday
+    page = new_page(base_url=relay.url, timezone_id="Asia/Kolkata")
+    page.clock.install(time=timezone.now() - timedelta(minutes=30))
+    page.route(TILES, lambda route: route.abort())
+    sign_in(page, walk.officer.user.email, PASSWORD)
+    page.goto("/today/")
+    page.wait_for_function(READY)
+
+    relay.stop()
+    page.reload()
+    expect(page.locator("#offline-banner")).to_be_visible()
+    page.get_by_role("button", name="Start walk").click()
+    expect(page.locator("#outbox-summary")).to_have_text(re.compile(r"^1 action waiting to send: Start walk"))
+    [start] = outbox(page)
+    assert start["actedAt"].endswith("+05:30"), start["actedAt"]
+    # Its banner names the time as the phone reads it (in India: London's time plus five and a half hours).
+    phone_time = datetime.fromisoformat(start["actedAt"]).strftime("%H:%M")
+    expect(page.locator("#outbox-summary")).to_have_text(re.compile(rf", done at {phone_time}$"))
+    # The phone's clock goes back another hour before she finishes: before the start, by its own count.
+    page.clock.set_system_time(timezone.now() - timedelta(minutes=90))
+    page.get_by_role("link", name="Finish walk").click()
+    page.get_by_role("button", name="Yes, finish the walk").click()
+    expect(page.locator("#outbox-summary")).to_have_text("2 actions waiting to send")
+
+    relay.start()
+    page.goto("/today/")
+    wait_for(lambda: WalkEvent.objects.filter(walk=walk, kind="completed").exists(), seconds=15)
+    walk.refresh_from_db()
+    assert walk.started_at == datetime.fromisoformat(start["actedAt"])
+    assert timezone.now() - timedelta(minutes=31) < walk.started_at < timezone.now() - timedelta(minutes=29)
+    assert walk.finished_at == walk.started_at
 
 
 @pytest.mark.viewports("phone")

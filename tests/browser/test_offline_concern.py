@@ -28,8 +28,15 @@ QUEUED = "No signal: this concern is saved on your phone and will be sent when y
 SETTLE = """async () => {
   await Promise.all(document.getAnimations().map((animation) => animation.finished.catch(() => null)));
 }"""
-SENT = "Sent from this phone: Unsafe transport stop — " + STREET + "."
-WAITING = "1 concern waiting to send: Unsafe transport stop — " + STREET
+# Each names the time she saved it (the phone's clock), and the time the server recorded it as done.
+SENT = re.compile(
+    "^Sent from this phone: Unsafe transport stop — "
+    + re.escape(STREET)
+    + r", recorded as done at \d\d:\d\d\.$"
+)
+WAITING = re.compile(
+    "^1 concern waiting to send: Unsafe transport stop — " + re.escape(STREET) + r", done at \d\d:\d\d$"
+)
 
 
 def walk_under_way() -> Walk:
@@ -150,7 +157,13 @@ def test_concern_saved_offline_is_sent_once_when_back_online(page: Page, viewpor
            }""",
         queued[0]["pairs"],
     )
-    assert answer == {"ok": True, "concern": concern.pk, "created": False, "next": f"/walks/{walk.pk}/"}
+    assert answer == {
+        "ok": True,
+        "concern": concern.pk,
+        "created": False,
+        "next": f"/walks/{walk.pk}/",
+        "done_at": concern.created_at.isoformat(),  # the first send's, not this one's
+    }
     assert Concern.objects.count() == 1
 
 

@@ -23,7 +23,7 @@ from tests.browser.test_offline_concern import QUEUED, TILES, outbox, wait_for, 
 from tests.factories import PASSWORD
 
 PLACE = "Rye Lane alley"
-WAITING = f"1 concern waiting to send: Badly lit — {PLACE}"
+WAITING = re.compile(rf"^1 concern waiting to send: Badly lit — {PLACE}, done at \d\d:\d\d$")
 SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
 
 
@@ -91,7 +91,9 @@ def test_queued_concern_is_sent_from_today_when_the_signal_returns(new_page, rel
     page.unroute(re.compile(r"/walks/\d+/concerns/new/$"))
     held[0].continue_()
     expect(banner).to_be_hidden()
-    expect(page.locator("#outbox-news")).to_have_text(f"Sent from this phone: Badly lit — {PLACE}.")
+    expect(page.locator("#outbox-news")).to_have_text(
+        re.compile(rf"^Sent from this phone: Badly lit — {PLACE}, recorded as done at \d\d:\d\d\.$")
+    )
     shot(page, "outbox-today-sent.png")
     wait_for(lambda: Concern.objects.count() == 1)
     concern = Concern.objects.get()
