@@ -116,11 +116,11 @@ class WalkQuerySet(models.QuerySet):
 
 class Walk(models.Model):
     class Status(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        IN_PROGRESS = "in_progress", "In progress"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
-        NO_SHOW = "no_show", "Resident didn’t come"
+        BOOKED = "booked", _("Booked")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("Resident didn’t come")
 
     # Walks that hold the officer's time: the database never lets two of these overlap.
     ACTIVE_STATUSES = (Status.BOOKED, Status.IN_PROGRESS, Status.COMPLETED)
@@ -229,12 +229,12 @@ class WalkEvent(models.Model):
     """The walk's history: who changed what, and when. Never edited."""
 
     class Kind(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        MOVED = "moved", "Moved"
-        CANCELLED = "cancelled", "Cancelled"
-        STARTED = "started", "Started"
-        COMPLETED = "completed", "Completed"
-        NO_SHOW = "no_show", "Marked as no-show"
+        BOOKED = "booked", _("Booked")
+        MOVED = "moved", _("Moved")
+        CANCELLED = "cancelled", _("Cancelled")
+        STARTED = "started", _("Started")
+        COMPLETED = "completed", _("Completed")
+        NO_SHOW = "no_show", _("Marked as no-show")
 
     walk = models.ForeignKey(Walk, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)
