@@ -22,13 +22,16 @@ LONDON = ZoneInfo("Europe/London")
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, _("Monday")
-    TUESDAY = 1, _("Tuesday")
-    WEDNESDAY = 2, _("Wednesday")
-    THURSDAY = 3, _("Thursday")
-    FRIDAY = 4, _("Friday")
-    SATURDAY = 5, _("Saturday")
-    SUNDAY = 6, _("Sunday")
+    # Not marked for translation: only officers' and the sergeant's screens (English) show these, and
+    # a msgid "Monday" in our catalogues would replace Django's own day names in every date we format
+    # for a resident ("el Lunes 5 de julio" where Django writes "el lunes 5 de julio").
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
 
 
 class AvailabilityWindow(models.Model):

@@ -81,7 +81,6 @@ def test_each_catalogue_says_whether_a_native_speaker_has_reviewed_it(language, 
     assert "INTEGER" not in po.metadata.get("Plural-Forms", ""), "the plural rule is missing"
 
 
-@pytest.mark.xfail(strict=True, reason="translations pending")
 @pytest.mark.parametrize(("language", "domain"), catalogues())
 def test_every_entry_is_translated_and_none_is_fuzzy(language, domain):
     po = catalogue(language, domain)
