@@ -9,11 +9,11 @@ from .inputs import StatedLimitsMixin
 from .models import ContactChannel, Resident, Ward
 
 SAFETY_CHOICES = [
-    (1, "1 — Very unsafe"),
-    (2, "2 — Quite unsafe"),
-    (3, "3 — Neither safe nor unsafe"),
-    (4, "4 — Quite safe"),
-    (5, "5 — Very safe"),
+    (1, _("1 — Very unsafe")),
+    (2, _("2 — Quite unsafe")),
+    (3, _("3 — Neither safe nor unsafe")),
+    (4, _("4 — Quite safe")),
+    (5, _("5 — Very safe")),
 ]
 
 

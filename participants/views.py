@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from walkandtalk.outbox import push
 from walkandtalk.outbox.models import PushSubscription
 
-from . import privacy, profiles
+from . import languages, privacy, profiles
 from .access import officer_of, resident_of, role_required
 from .audit import record_event, record_views
 from .forms import EraseAccountForm, ResidentProfileForm, ResidentSignupProfileForm
@@ -26,7 +26,11 @@ def profile_create(request: HttpRequest) -> HttpResponse:
     """Resident without a profile: the short profile that completes sign-up and pairs her."""
     if Resident.objects.filter(user=request.user).exists():
         return redirect("participants:profile")
-    form = ResidentSignupProfileForm(request.POST or None)
+    # Her language starts as the one she is reading the site in (the switcher, before she signed up):
+    # otherwise the profile's default, English, would turn her Arabic pages English once she joins.
+    form = ResidentSignupProfileForm(
+        request.POST or None, initial={"language": languages.profile_code(request.LANGUAGE_CODE)}
+    )
     if request.method == "POST" and form.is_valid():
         details = {name: form.cleaned_data[name] for name in ResidentProfileForm.Meta.fields}
         resident, pairing = profiles.create_resident_profile(user=request.user, details=details)

@@ -22,13 +22,16 @@ LONDON = ZoneInfo("Europe/London")
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, _("Monday")
-    TUESDAY = 1, _("Tuesday")
-    WEDNESDAY = 2, _("Wednesday")
-    THURSDAY = 3, _("Thursday")
-    FRIDAY = 4, _("Friday")
-    SATURDAY = 5, _("Saturday")
-    SUNDAY = 6, _("Sunday")
+    # Not marked for translation: only officers' and the sergeant's screens (English) show these, and
+    # a msgid "Monday" in our catalogues would replace Django's own day names in every date we format
+    # for a resident ("el Lunes 5 de julio" where Django writes "el lunes 5 de julio").
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
 
 
 class AvailabilityWindow(models.Model):
@@ -116,11 +119,11 @@ class WalkQuerySet(models.QuerySet):
 
 class Walk(models.Model):
     class Status(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        IN_PROGRESS = "in_progress", "In progress"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
-        NO_SHOW = "no_show", "Resident didn’t come"
+        BOOKED = "booked", _("Booked")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("Resident didn’t come")
 
     # Walks that hold the officer's time: the database never lets two of these overlap.
     ACTIVE_STATUSES = (Status.BOOKED, Status.IN_PROGRESS, Status.COMPLETED)
@@ -229,13 +232,13 @@ class WalkEvent(models.Model):
     """The walk's history: who changed what, and when. Never edited."""
 
     class Kind(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        MOVED = "moved", "Moved"
-        CANCELLED = "cancelled", "Cancelled"
-        STARTED = "started", "Started"
-        COMPLETED = "completed", "Completed"
-        NO_SHOW = "no_show", "Marked as no-show"
-        NOTHING_TO_LOG = "nothing_to_log", "Nothing to log"
+        BOOKED = "booked", _("Booked")
+        MOVED = "moved", _("Moved")
+        CANCELLED = "cancelled", _("Cancelled")
+        STARTED = "started", _("Started")
+        COMPLETED = "completed", _("Completed")
+        NO_SHOW = "no_show", _("Marked as no-show")
+        NOTHING_TO_LOG = "nothing_to_log", _("Nothing to log")
 
     walk = models.ForeignKey(Walk, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=14, choices=Kind.choices)

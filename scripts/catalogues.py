@@ -1,6 +1,7 @@
 """The translation catalogues in locale/ (issue 18), with polib: nothing but the Python packages.
 
-    python scripts/catalogues.py compile   # every locale/*/LC_MESSAGES/*.po → .mo (make install runs it)
+    python scripts/catalogues.py compile   # every locale/*/LC_MESSAGES/*.po → .mo (make install runs it),
+                                           # and the fallbacks in locale-fallback/ (below)
     python scripts/catalogues.py headers   # after makemessages: our header on every .po (make messages)
 
 Why not Django's `compilemessages`: it needs GNU gettext's msgfmt, which a fresh clone (and the
@@ -10,12 +11,21 @@ left out of a .mo, as msgfmt leaves them out: those strings show in English.
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 import sys
 from pathlib import Path
 
 import polib
 
 LOCALE = Path(__file__).resolve().parent.parent / "locale"
+# Catalogues of the libraries we use, for a language they ship only under another code: allauth has
+# Portuguese as pt_PT and pt_BR but not the plain "pt" our pages are in, so its sign-in and sign-up
+# words would be English on a Portuguese page. Its own compiled pt_PT catalogue is copied here as "pt"
+# (settings.LOCALE_PATHS lists this folder after locale/, so our own words still win). Built, never
+# committed, like the .mo files.
+FALLBACK = LOCALE.parent / "locale-fallback"
+FALLBACKS = {"pt": [("allauth", "pt_PT")]}
 
 # Each language's name in English, for the header, and the plural rule gettext uses for it when
 # makemessages could not take it from Django's own catalogue (Somali is not one of Django's languages).
@@ -46,6 +56,19 @@ def compile_all() -> None:
         po = polib.pofile(str(path))
         po.save_as_mofile(str(path.with_suffix(".mo")))
     print(f"Compiled {len(catalogues())} catalogues in {LOCALE}.")
+    copied = 0
+    for language, sources in FALLBACKS.items():
+        for package, locale in sources:
+            spec = importlib.util.find_spec(package)
+            if spec is None or spec.origin is None:
+                continue
+            source = Path(spec.origin).parent / "locale" / locale / "LC_MESSAGES" / "django.mo"
+            if source.exists():
+                target = FALLBACK / language / "LC_MESSAGES" / "django.mo"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+                copied += 1
+    print(f"Copied {copied} fallback catalogues into {FALLBACK}.")
 
 
 def fix_headers() -> None:

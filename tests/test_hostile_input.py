@@ -25,9 +25,11 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -286,10 +288,36 @@ class Stage:
     done: Walk  # resident A's completed walk, with a concern
     concern: Concern
     category: ConcernCategory
+    language: str = "en"  # the residents' language, and the public's (issue 18)
+
+
+# Issue 18: the resident's forms also run with the residents (and the public) in Spanish — the tests
+# that take `her_language` are parametrized with it. The messages on her forms must then be in Spanish.
+HER_LANGUAGES = ["en", "es"]
+PUBLIC_ROLES = ("anonymous", "resident_a", "resident_b")
 
 
 @pytest.fixture
-def stage(resident_a, resident_b, officer_a, officer_b, sergeant) -> Iterator[Stage]:
+def her_language() -> str:
+    return "en"
+
+
+def in_her_language(stage: Stage, response, what: str) -> None:
+    """On a resident's or the public's page in Spanish, the error summary and Django's own field
+    messages are Spanish, never the English words."""
+    if stage.language == "en" or not response.get("Content-Type", "").startswith("text/html"):
+        return
+    body = body_of(response)
+    for english in ("There is a problem", "This field is required."):
+        with translation.override(stage.language):
+            translated = translation.gettext(english)
+        assert translated != english, f"no {stage.language} for {english!r}"
+        assert english not in body, f"{what}: {english!r} in English on a {stage.language} page"
+
+
+@pytest.fixture
+def stage(resident_a, resident_b, officer_a, officer_b, sergeant, her_language) -> Iterator[Stage]:
+    Resident.objects.filter(pk__in=[resident_a.pk, resident_b.pk]).update(language=her_language)
     with time_machine.travel(NOW, tick=False):
         for officer in (officer_a, officer_b):
             AvailabilityWindowFactory(officer=officer, weekday=1, start_time="15:00", end_time="22:00")
@@ -316,11 +344,18 @@ def stage(resident_a, resident_b, officer_a, officer_b, sergeant) -> Iterator[St
             "officer_b": officer_b.user,
             "sergeant": sergeant,
         }
-        clients = {"anonymous": Client(raise_request_exception=False)}
+        clients = {"anonymous": public_client(her_language)}
         for role, user in users.items():
-            clients[role] = Client(raise_request_exception=False)
+            clients[role] = public_client(her_language)
             clients[role].force_login(user)
-        yield Stage(clients, booked, walking, done, concern, category)
+        yield Stage(clients, booked, walking, done, concern, category, her_language)
+
+
+def public_client(language: str) -> Client:
+    """A browser that picked `language` on the switcher (staff screens stay English regardless)."""
+    client = Client(raise_request_exception=False)
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+    return client
 
 
 def check(response, what: str) -> str:
@@ -342,7 +377,10 @@ def shows_escaped(body: str, value: str, what: str) -> None:
 
 
 def post(stage: Stage, role: str, path: str, data: dict, **extra):
-    return stage.clients[role].post(path, data, **extra)
+    response = stage.clients[role].post(path, data, **extra)
+    if role in PUBLIC_ROLES and response.status_code < 500:
+        in_her_language(stage, response, f"POST {path} as {role}")
+    return response
 
 
 def get(stage: Stage, role: str, path: str, data: dict | None = None):
@@ -378,6 +416,7 @@ def profile_fields():
     )
 
 
+@pytest.mark.parametrize("her_language", HER_LANGUAGES)
 def test_profile_form_edit(stage, resident_a):
     stored = []
     path = reverse("participants:profile")
@@ -404,16 +443,19 @@ def test_profile_form_edit(stage, resident_a):
     run(example, stored)
 
 
+@pytest.mark.parametrize("her_language", HER_LANGUAGES)
 def test_profile_form_create(stage):
     stored = []
     path = reverse("participants:profile_create")
-    client = Client(raise_request_exception=False)
+    client = public_client(stage.language)
     client.force_login(UserFactory(group=RESIDENTS))
 
     @given(data=profile_fields())
     def example(data):
         with rolled_back():
-            check(client.post(path, data), "profile create")
+            response = client.post(path, data)
+            check(response, "profile create")
+            in_her_language(stage, response, "profile create")
             resident = Resident.objects.order_by("-pk").first()
             if resident and resident.user_id == int(client.session["_auth_user_id"]):
                 stored.append(1)
@@ -436,6 +478,7 @@ def booking_fields():
     )
 
 
+@pytest.mark.parametrize("her_language", HER_LANGUAGES)
 def test_booking_form(stage):
     stored = []
     path = reverse("patrols:book")
@@ -467,6 +510,7 @@ def test_booking_form(stage):
     run(example, stored)
 
 
+@pytest.mark.parametrize("her_language", HER_LANGUAGES)
 def test_move_and_cancel(stage):
     stored = []
     move = reverse("patrols:walk_move", args=[stage.booked.pk])
@@ -493,6 +537,7 @@ def test_move_and_cancel(stage):
     run(example, stored)
 
 
+@pytest.mark.parametrize("her_language", HER_LANGUAGES)
 def test_feedback_and_is_it_fixed(stage):
     stored = []
     feedback = reverse("patrols:walk_feedback", args=[stage.done.pk])
@@ -515,6 +560,7 @@ def test_feedback_and_is_it_fixed(stage):
     run(example, stored)
 
 
+@pytest.mark.parametrize("her_language", HER_LANGUAGES)
 def test_erase_form_confirmation(stage):
     path = reverse("participants:erase")
 
@@ -846,6 +892,7 @@ emails = F(
 )
 
 
+@pytest.mark.parametrize("her_language", HER_LANGUAGES)
 @given(
     signup=form(email=emails, password1=text(200), password2=text(200)),
     login=form(login=emails, password=F(st.just(PASSWORD)), remember=choice("on", optional=True)),
@@ -853,13 +900,15 @@ emails = F(
 @FUZZ
 def test_sign_up_and_sign_in(stage, signup, login):
     with rolled_back():
-        client = Client(raise_request_exception=False)
+        client = public_client(stage.language)
         response = client.post(reverse("account_signup"), signup)
         check(response, "sign-up")
+        in_her_language(stage, response, "sign-up")
         assert response.status_code in (200, 302, 429)
-        client = Client(raise_request_exception=False)
+        client = public_client(stage.language)
         response = client.post(reverse("account_login"), login)
         check(response, "sign-in")
+        in_her_language(stage, response, "sign-in")
         assert response.status_code in (200, 302, 429)
 
 

@@ -196,3 +196,11 @@ def test_messages_to_her_officer_stay_in_english():
     walk = s["walk"]
     monday(walk)
     assert "Monday" in compose(row("booking_confirmation", s["officer"].user, s)).text
+
+
+def test_portuguese_sign_in_has_allauths_european_portuguese_words(client):
+    """allauth ships pt_PT, not pt: `scripts/catalogues.py compile` copies it under pt (LOCALE_PATHS)."""
+    client.cookies[COOKIE] = "pt"
+    html = page(client, reverse("account_login"))
+    remember = in_language("pt", "Remember Me")
+    assert remember == "Lembrar-me" and remember in html

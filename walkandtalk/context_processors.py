@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from participants.roles import STAFF_ROLES, role_of
 
@@ -10,6 +11,9 @@ def site(request: HttpRequest) -> dict:
     return {
         "SCHEME_NAME": settings.SCHEME_NAME,
         "STATION_PHONE": settings.STATION_PHONE,
+        # The number as running text (the footer): isolated left to right, or on an Arabic page its
+        # groups come out in reverse ("1212 7230 020"). Links to it get the same from site.css.
+        "STATION_PHONE_LTR": format_html('<bdi dir="ltr">{}</bdi>', settings.STATION_PHONE),
         "QUICK_EXIT_URL": settings.QUICK_EXIT_URL,
         "MAP_TILE_URL": settings.MAP_TILE_URL,
         "MAP_ATTRIBUTION": settings.MAP_ATTRIBUTION,

@@ -21,11 +21,11 @@ from .. import feedback
 from ..models import Concern, SafetyRating, Walk
 
 SAFETY_CHOICES = [
-    (1, "1 — very unsafe"),
-    (2, "2 — unsafe"),
-    (3, "3 — neither safe nor unsafe"),
-    (4, "4 — safe"),
-    (5, "5 — very safe"),
+    (1, gettext_lazy("1 — very unsafe")),
+    (2, gettext_lazy("2 — unsafe")),
+    (3, gettext_lazy("3 — neither safe nor unsafe")),
+    (4, gettext_lazy("4 — safe")),
+    (5, gettext_lazy("5 — very safe")),
 ]
 
 

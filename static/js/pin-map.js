@@ -19,7 +19,12 @@
     var locate = element.dataset.locate ? document.getElementById(element.dataset.locate) : null;
     var emptyText = status.dataset.empty || gettext("No pin yet.");
     var centre = [51.4700, -0.0950]; // between Southwark and Lambeth
-    var map = L.map(element, { scrollWheelZoom: false }).setView(centre, 13);
+    // Right to left (Arabic, issue 18): the zoom buttons at the top right, where a line starts, and the
+    // attribution at the bottom left, as a right-to-left reader expects them.
+    var rtl = document.documentElement.dir === "rtl";
+    var map = L.map(element, { scrollWheelZoom: false, zoomControl: false, attributionControl: false }).setView(centre, 13);
+    L.control.zoom({ position: rtl ? "topright" : "topleft" }).addTo(map);
+    L.control.attribution({ position: rtl ? "bottomleft" : "bottomright", prefix: L.Control.Attribution.prototype.options.prefix }).addTo(map);
     L.tileLayer(element.dataset.tileUrl, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
     var marker = null;
 

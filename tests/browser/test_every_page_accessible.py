@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page
 
-from participants.models import AuditEvent, User
+from participants.models import AuditEvent, Resident, User
 from patrols import apikeys, referrals
 from patrols import concerns as concern_service
 from patrols.models import (
@@ -294,3 +294,24 @@ def test_every_sergeant_page_is_accessible(page: Page, viewport):
     sweep(page, *sergeant_pages(scene))
     # the report itself was checked, not only its form (the report is logged when it is shown)
     assert AuditEvent.objects.filter(summary__contains="monthly report:").exists()
+
+
+@pytest.mark.viewports("phone")
+def test_every_resident_and_public_page_in_arabic_is_accessible(page: Page, viewport):
+    """Issue 18: the same pages right to left (her profile says Arabic), and the public pages to a
+    visitor who picked Arabic."""
+    scene = build_scene()
+    sign_in_as(page, scene.resident)  # the sign-in page is English: she has not picked a language yet
+    Resident.objects.filter(user=scene.resident).update(language="ar")
+    pages, downloads = resident_pages(scene)
+    sweep(page, pages, downloads)
+    page.goto(reverse("patrols:my_walks"))
+    assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"]
+
+    page.context.clear_cookies()
+    origin = re.match(r"https?://[^/]+", page.url).group(0)
+    page.context.add_cookies([{"name": "wt_language", "value": "ar", "url": origin + "/"}])
+    public = [reverse(name) for name in ("home", "privacy", "accessibility", "patrols:you_said_we_did")]
+    public += [reverse(name) for name in ("account_login", "account_signup", "account_reset_password")]
+    sweep(page, public)
+    assert page.evaluate("document.documentElement.dir") == "rtl"
