@@ -20,6 +20,8 @@ from django.urls import reverse
 
 from participants.roles import LOGIN_AT, has_second_factor, is_staff_member
 
+from .context_processors import scheme
+
 log = logging.getLogger("walkandtalk.security")
 availability_log = logging.getLogger("walkandtalk.availability")
 
@@ -122,11 +124,11 @@ class CacheUnavailableMiddleware:
             request.path,
         )
         context = {
+            "request": request,  # the footer's language switcher returns her to this page
             "user": AnonymousUser(),
             "role": None,
             "messages": [],
-            "SCHEME_NAME": settings.SCHEME_NAME,
-            "STATION_PHONE": settings.STATION_PHONE,
+            **scheme(),
         }
         response = HttpResponse(loader.render_to_string("503.html", context), status=503)
         response.headers["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
