@@ -23,7 +23,9 @@ class SergeantAdminSite(admin.AdminSite):
         """The front page is the dashboard; the model lists stay one click away."""
         from .dashboard import dashboard
 
-        return dashboard(request, {**self.each_context(request), "app_list": self.get_app_list(request)})
+        context = self.each_context(request)
+        # each_context has built the app list already (available_apps): building it twice was ~4 ms.
+        return dashboard(request, {**context, "app_list": context["available_apps"]})
 
     def get_urls(self):
         from django.urls import path

@@ -80,35 +80,35 @@ def oldest_rows(concerns) -> SafeString:
     )
 
 
+def _link(url: str, count, label: str) -> str:
+    """A figure that opens what it counts, named for a screen reader ("3 fixed by the council")."""
+    return f'<a href="{_e(url)}" aria-label="{_e(count)} {label}">{_e(count)}</a>'
+
+
 @register.filter
 def partner_speed_rows(rows) -> SafeString:
     """How fast partners act: each figure links to the referrals it counts (row["links"])."""
     out = []
     for row in rows:
-        name, links = row["name"], row["links"]
-        share = f" ({row['acknowledged_share']}%)" if row["acknowledged_share"] is not None else ""
-        median = row["median_days_to_fix"]
+        name, links = _e(row["name"]), row["links"]
+        share = f" ({_e(row['acknowledged_share'])}%)" if row["acknowledged_share"] is not None else ""
+        median = "—" if row["median_days_to_fix"] is None else _e(row["median_days_to_fix"])
+        overdue = " <strong>overdue</strong>" if row["overdue"] else ""
+        change = _e(reverse("admin:patrols_partner_change", args=[row["partner_id"]]))
+        cells = (
+            _link(links["referred"], row["referred"], f"referred to {name}"),
+            _link(links["acknowledged"], row["acknowledged"], f"acknowledged in time by {name}") + share,
+            _link(links["fixed"], row["fixed"], f"fixed by {name}"),
+            median,
+            _link(links["overdue"], row["overdue"], f"overdue with {name}") + overdue,
+            _link(links["unacknowledged"], row["unacknowledged"], f"unacknowledged by {name}"),
+        )
         out.append(
-            format_html(
-                '<tr><th scope="row"><a href="{}">{}</a></th>'
-                '<td><a href="{}" aria-label="{} referred to {}">{}</a></td>'
-                '<td><a href="{}" aria-label="{} acknowledged in time by {}">{}</a>{}</td>'
-                '<td><a href="{}" aria-label="{} fixed by {}">{}</a></td>'
-                "<td>{}</td>"
-                '<td><a href="{}" aria-label="{} overdue with {}">{}</a>{}</td>'
-                '<td><a href="{}" aria-label="{} unacknowledged by {}">{}</a></td></tr>',
-                reverse("admin:patrols_partner_change", args=[row["partner_id"]]),
-                name,
-                links["referred"], row["referred"], name, row["referred"],
-                links["acknowledged"], row["acknowledged"], name, row["acknowledged"], share,
-                links["fixed"], row["fixed"], name, row["fixed"],
-                "—" if median is None else median,
-                links["overdue"], row["overdue"], name, row["overdue"],
-                format_html(" <strong>overdue</strong>") if row["overdue"] else "",
-                links["unacknowledged"], row["unacknowledged"], name, row["unacknowledged"],
-            )
-        )  # fmt: skip
-    return SafeString("".join(out))
+            f'<tr><th scope="row"><a href="{change}">{name}</a></th>'
+            + "".join(f"<td>{c}</td>" for c in cells)
+            + "</tr>"
+        )
+    return mark_safe("".join(out))  # noqa: S308 — every value is escaped
 
 
 @register.filter
