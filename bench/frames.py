@@ -87,7 +87,6 @@ def main() -> int:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.test import Client
     from django.utils import timezone
 
@@ -103,23 +102,10 @@ def main() -> int:
         client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
 
         def once(i: int) -> int:
-            client.cookies.clear()
-            client.cookies[settings.CSRF_COOKIE_NAME] = csrf
-            if scenario.sessions:
-                client.cookies[settings.SESSION_COOKIE_NAME] = scenario.sessions[i % len(scenario.sessions)]
-            path = scenario.path(i) if callable(scenario.path) else scenario.path
-            if args.path:
-                path, scenario.method = args.path, "GET"
-            extra = {"HTTP_ACCEPT": "application/json"} if scenario.accept_json else {}
-            extra |= {"HTTP_" + k.upper().replace("-", "_"): v for k, v in scenario.headers.items()}
-            if scenario.method == "POST":
-                response = client.post(path, scenario.data(i), **extra)
-            else:
-                response = client.get(path, **extra)
-            body = b"".join(response.streaming_content) if response.streaming else response.content
+            response, body = web.send_in_process(client, scenario, i, csrf, get=args.path)
             if args.save:
                 Path(args.save).write_bytes(body)
-            if scenario.method == "POST" and response.status_code == 200 and args.why:
+            if scenario.method == "POST" and not args.path and response.status_code == 200 and args.why:
                 import re
 
                 print(

@@ -609,13 +609,32 @@ class Profile:
         }
 
 
+def send_in_process(client, scenario: Scenario, i: int, csrf: str, *, get: str = "") -> tuple[Any, bytes]:
+    """Request i of a scenario through Django's test client, signed in as its user i, as the load
+    generator sends it (`get`: GET this path instead). A streamed body is read to its end."""
+    from django.conf import settings
+
+    client.cookies.clear()
+    client.cookies[settings.CSRF_COOKIE_NAME] = csrf
+    if scenario.sessions:
+        client.cookies[settings.SESSION_COOKIE_NAME] = scenario.sessions[i % len(scenario.sessions)]
+    path = get or (scenario.path(i) if callable(scenario.path) else scenario.path)
+    extra = {"HTTP_ACCEPT": "application/json"} if scenario.accept_json else {}
+    extra |= {"HTTP_" + name.upper().replace("-", "_"): value for name, value in scenario.headers.items()}
+    if scenario.method == "POST" and not get:
+        response = client.post(path, scenario.data(i), **extra)
+    else:
+        response = client.get(path, **extra)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return response, body
+
+
 def measure(scenario: Scenario, index: int, csrf: str) -> dict:
     """For one page, in this process through Django's test client on the bench database: a warm-up
     request (per-process caches filled as in a running server), one under CaptureQueriesContext for
     the query count, and one profiled (Profile: SQL, templates, Python). A streamed response (the CSV
     export) is read to its end inside each, so its streamed query counts; its rows are fetched from a
     server-side cursor, so that fetching counts as Python, not SQL."""
-    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -625,19 +644,7 @@ def measure(scenario: Scenario, index: int, csrf: str) -> dict:
     client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
 
     def once(i: int) -> None:
-        client.cookies.clear()
-        client.cookies[settings.CSRF_COOKIE_NAME] = csrf
-        if scenario.sessions:
-            client.cookies[settings.SESSION_COOKIE_NAME] = scenario.sessions[i % len(scenario.sessions)]
-        path = scenario.path(i) if callable(scenario.path) else scenario.path
-        extra = {"HTTP_ACCEPT": "application/json"} if scenario.accept_json else {}
-        extra |= {"HTTP_" + name.upper().replace("-", "_"): value for name, value in scenario.headers.items()}
-        if scenario.method == "POST":
-            response = client.post(path, scenario.data(i), **extra)
-        else:
-            response = client.get(path, **extra)
-        if response.streaming:
-            b"".join(response.streaming_content)
+        send_in_process(client, scenario, i, csrf)
 
     once(index)
     with CaptureQueriesContext(connection) as captured:
