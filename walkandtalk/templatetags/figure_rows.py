@@ -7,14 +7,14 @@ every value is escaped by format_html; dates are in London time as the `date` fi
 
 from __future__ import annotations
 
-import html
-
 from django import template
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
+
+from participants.inputs import quick_escape
 
 register = template.Library()
 
@@ -23,18 +23,13 @@ def _day(value) -> str:
     return date_filter(template_localtime(value), "j M Y") if value else ""
 
 
-def _e(value) -> str:
-    """conditional_escape's result without its lazy-string machinery (it is html.escape): the
-    "Concerns by ward" table for London has ~680 rows."""
-    return str(value) if isinstance(value, SafeData) else html.escape(str(value))
-
-
 @register.filter
 def figure_rows(rows) -> SafeString:
     """Rows with `label` and `count` (dicts, as patrols/stats.py gives them) as table rows."""
     return mark_safe(  # noqa: S308 — every value is escaped
         "".join(
-            f'<tr><th scope="row">{_e(row["label"])}</th><td>{_e(row["count"])}</td></tr>' for row in rows
+            f'<tr><th scope="row">{quick_escape(row["label"])}</th><td>{quick_escape(row["count"])}</td></tr>'
+            for row in rows
         )
     )
 
@@ -82,7 +77,9 @@ def oldest_rows(concerns) -> SafeString:
 
 def _link(url: str, count, label: str) -> str:
     """A figure that opens what it counts, named for a screen reader ("3 fixed by the council")."""
-    return f'<a href="{_e(url)}" aria-label="{_e(count)} {label}">{_e(count)}</a>'
+    return (
+        f'<a href="{quick_escape(url)}" aria-label="{quick_escape(count)} {label}">{quick_escape(count)}</a>'
+    )
 
 
 @register.filter
@@ -90,11 +87,13 @@ def partner_speed_rows(rows) -> SafeString:
     """How fast partners act: each figure links to the referrals it counts (row["links"])."""
     out = []
     for row in rows:
-        name, links = _e(row["name"]), row["links"]
-        share = f" ({_e(row['acknowledged_share'])}%)" if row["acknowledged_share"] is not None else ""
-        median = "—" if row["median_days_to_fix"] is None else _e(row["median_days_to_fix"])
+        name, links = quick_escape(row["name"]), row["links"]
+        share = (
+            f" ({quick_escape(row['acknowledged_share'])}%)" if row["acknowledged_share"] is not None else ""
+        )
+        median = "—" if row["median_days_to_fix"] is None else quick_escape(row["median_days_to_fix"])
         overdue = " <strong>overdue</strong>" if row["overdue"] else ""
-        change = _e(reverse("admin:patrols_partner_change", args=[row["partner_id"]]))
+        change = quick_escape(reverse("admin:patrols_partner_change", args=[row["partner_id"]]))
         cells = (
             _link(links["referred"], row["referred"], f"referred to {name}"),
             _link(links["acknowledged"], row["acknowledged"], f"acknowledged in time by {name}") + share,
