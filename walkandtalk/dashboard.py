@@ -167,6 +167,16 @@ def _page_number(value: str | None) -> int:
     return number if 1 <= number <= 10_000 else 1
 
 
+def _window(number: int) -> slice:
+    """Which officers page `number` of the workload table shows (busiest first)."""
+    return slice((number - 1) * WORKLOAD_PAGE, number * WORKLOAD_PAGE)
+
+
+def _workload_page(rows: list, count: int, number: int):
+    """Page `number` of `count` officers, of whom `rows` (that page's) were read."""
+    return Paginator(_Fetched(rows, count, _window(number).start), WORKLOAD_PAGE).get_page(number)
+
+
 class _Fetched:
     """The one page of rows already read, standing in for all of them: the Paginator counts `count`
     and slices within the page it asks for."""
@@ -189,17 +199,12 @@ def dashboard(request: HttpRequest, extra_context: dict) -> TemplateResponse:
     scope = form.scope()
     period, computed_at = period_figures(scope)
     number = _page_number(request.GET.get("officers"))
-    window = slice((number - 1) * WORKLOAD_PAGE, number * WORKLOAD_PAGE)
-    figures = stats.dashboard(scope, period=period, workload=window)
-    workload_page = Paginator(
-        _Fetched(figures["workload"], figures["workload_count"], window.start), WORKLOAD_PAGE
-    )
-    workload_page = workload_page.get_page(number)
-    if workload_page.number != number:  # past the last page (a stale link): show the last one
-        window = slice((workload_page.number - 1) * WORKLOAD_PAGE, workload_page.number * WORKLOAD_PAGE)
-        rows = stats.officer_workload(scope, window)
-        workload_page = Paginator(_Fetched(rows, figures["workload_count"], window.start), WORKLOAD_PAGE)
-        workload_page = workload_page.get_page(number)
+    figures = stats.dashboard(scope, period=period, workload=_window(number))
+    count = figures["workload_count"]
+    workload_page = _workload_page(figures["workload"], count, number)
+    if workload_page.number != number:  # past the last page (a stale link): the last one, read now
+        last = workload_page.number
+        workload_page = _workload_page(stats.officer_workload(scope, _window(last)), count, last)
     headline = figures["headline"]
     context = {
         **extra_context,
