@@ -193,8 +193,10 @@ class Resident(models.Model):
         indexes = [
             models.Index(
                 fields=["waiting_since", "id"],
+                # with her ward: a borough's or a ward's waiting list from the index alone
+                include=["ward"],
                 condition=Q(waiting_since__isnull=False),
-                name="resident_waiting_idx",
+                name="resident_waiting_ward_idx",
             )
         ]
 

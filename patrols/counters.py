@@ -9,6 +9,8 @@ counted column changes (the WHEN clauses), so an ordinary save costs nothing mor
 - pairings → OfficerWorkload.residents (+1/−1 as an active pairing starts, ends or moves);
 - concerns → OfficerWorkload.open_concerns and OpenConcernCount (ward × partner), as a concern
   becomes or stops being open/referred, or moves to another officer, ward or partner;
+- concerns → OpenConcernDay (ward × the London day it was logged), kept by a trigger of its own
+  (DAYS_SQL, migration 0013) as a concern becomes or stops being unresolved, or moves ward or day;
 - completed walks → OfficerWorkload.last_walk_at (the latest start; recomputed from the
   (officer, starts_at) index in the rare case a completed walk is changed or removed);
 - safety ratings → ResidentSafety.latest_rating (recomputed from rating_resident_latest_idx: one index
@@ -186,10 +188,64 @@ DROP_SQL = "\n".join(f"DROP TRIGGER IF EXISTS {name} ON {table};" for name, tabl
 )
 
 
+# Unresolved concerns per ward and London day (OpenConcernDay). Its own function and trigger, in
+# migration 0013: 0011 runs FUNCTIONS_SQL and TRIGGERS_SQL as they are now, before this table exists.
+LOGGED_DAY = "(({row}.created_at AT TIME ZONE 'Europe/London')::date)"
+DAYS_SQL = f"""
+CREATE OR REPLACE FUNCTION wt_open_concern_day_bump(ward bigint, logged date, delta integer)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO patrols_openconcernday (ward_id, day, count) VALUES (ward, logged, delta)
+    ON CONFLICT (ward_id, day) DO UPDATE SET count = patrols_openconcernday.count + EXCLUDED.count;
+END $$;
+
+CREATE OR REPLACE FUNCTION wt_concern_days() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status IN {UNRESOLVED} THEN
+        PERFORM wt_open_concern_day_bump(OLD.ward_id, {LOGGED_DAY.format(row="OLD")}, -1);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status IN {UNRESOLVED} THEN
+        PERFORM wt_open_concern_day_bump(NEW.ward_id, {LOGGED_DAY.format(row="NEW")}, 1);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION wt_rebuild_open_concern_days() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM patrols_openconcernday;
+    INSERT INTO patrols_openconcernday (ward_id, day, count)
+    SELECT ward_id, {LOGGED_DAY.format(row="patrols_concern")}, count(*) FROM patrols_concern
+    WHERE status IN {UNRESOLVED} GROUP BY 1, 2;
+END $$;
+"""  # noqa: S608 — built from constants, never from input
+
+DAY_TRIGGERS = [
+    ("wt_concern_days_ins_del", "patrols_concern", "INSERT OR DELETE", None, "wt_concern_days"),
+    (
+        "wt_concern_days_upd",
+        "patrols_concern",
+        "UPDATE",
+        f"(OLD.status IN {UNRESOLVED}) <> (NEW.status IN {UNRESOLVED})"
+        " OR OLD.ward_id IS DISTINCT FROM NEW.ward_id OR OLD.created_at IS DISTINCT FROM NEW.created_at",
+        "wt_concern_days",
+    ),
+]
+DAY_TRIGGERS_SQL = "\n".join(
+    f"CREATE TRIGGER {name} AFTER {events} ON {table} FOR EACH ROW"
+    f"{f' WHEN ({when})' if when else ''} EXECUTE FUNCTION {function}();"
+    for name, table, events, when, function in DAY_TRIGGERS
+)
+DAY_DROP_SQL = "\n".join(f"DROP TRIGGER IF EXISTS {name} ON {table};" for name, table, *_ in DAY_TRIGGERS) + (
+    "\nDROP FUNCTION IF EXISTS wt_rebuild_open_concern_days(), wt_concern_days(),"
+    " wt_open_concern_day_bump(bigint, date, integer);"
+)
+
+
 def rebuild() -> None:
-    """Recompute every counter from the rows it counts (seconds at London scale: three GROUP BYs)."""
+    """Recompute every counter from the rows it counts (seconds at London scale: four GROUP BYs)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT wt_rebuild_dashboard_counters()")
+        cursor.execute("SELECT wt_rebuild_open_concern_days()")
 
 
 def set_triggers(cursor, *, enabled: bool) -> None:
@@ -198,6 +254,6 @@ def set_triggers(cursor, *, enabled: bool) -> None:
     action = "ENABLE" if enabled else "DISABLE"
     # ALTER TABLE refuses a table with deferred foreign key checks still pending: run them now.
     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    for name, table, *_ in TRIGGERS:
+    for name, table, *_ in TRIGGERS + DAY_TRIGGERS:
         cursor.execute(f"ALTER TABLE {table} {action} TRIGGER {name}")
     cursor.execute("SET CONSTRAINTS ALL DEFERRED")

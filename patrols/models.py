@@ -821,6 +821,29 @@ class OpenConcernCount(models.Model):
         return f"{self.ward_id}/{self.partner_id}: {self.count}"
 
 
+class OpenConcernDay(models.Model):
+    """Unresolved (open or referred) concerns per ward and the London day they were logged: "actions
+    still open by age" (0–7 days, 8–28 days, over 28) from at most 29 days × the area's wards, instead
+    of reading every recent unresolved concern (37,000 in London's last four weeks)."""
+
+    ward = models.ForeignKey("participants.Ward", on_delete=models.CASCADE, related_name="+", editable=False)
+    day = models.DateField(editable=False)
+    count = models.IntegerField(default=0, editable=False)
+
+    class Meta:
+        constraints = [
+            # One row per (ward, day): the trigger upserts on it.
+            models.UniqueConstraint(fields=["ward", "day"], name="open_concern_day_unique"),
+        ]
+        indexes = [
+            # All of London or a borough: the last 29 days' rows, read from the index alone.
+            models.Index(fields=["day"], include=["ward", "count"], name="open_concern_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ward_id}/{self.day}: {self.count}"
+
+
 class ResidentSafety(models.Model):
     """Each rated resident's latest safety rating (newest created_at, then id), for "share who feel
     safer than at sign-up" without reading every rating. No row: she has not rated a walk."""

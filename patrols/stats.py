@@ -37,7 +37,16 @@ from django.utils import timezone
 from participants.models import Borough, Officer, Pairing, Resident, Ward
 from walkandtalk.outbox.models import Notification
 
-from .models import LONDON, Concern, OpenConcernCount, Referral, ReferralQuerySet, SafetyRating, Walk
+from .models import (
+    LONDON,
+    Concern,
+    OpenConcernCount,
+    OpenConcernDay,
+    Referral,
+    ReferralQuerySet,
+    SafetyRating,
+    Walk,
+)
 
 AGE_BUCKETS = [("0–7 days", 0, 7), ("8–28 days", 8, 28), ("Over 28 days", 29, None)]
 
@@ -263,24 +272,26 @@ def _live_parts(
     scope: Scope, now: datetime, oldest: int = 15, workload: slice = slice(None)
 ) -> dict[str, QuerySet]:
     unresolved = Concern.objects.filter(scope.area("ward")).unresolved()
-    recent = unresolved.filter(created_at__gt=now - timedelta(days=AGE_BUCKETS[1][2] + 1))
+    # Ages in whole London days: "0–7 days" is logged today or in the seven days before.
+    today = timezone.localdate(now, LONDON)
+    first_bucket_from, second_bucket_from = (today - timedelta(days=AGE_BUCKETS[i][2]) for i in (0, 1))
     return {
         "waiting": _whole(
             Resident.objects.filter(scope.area("ward"), waiting_since__isnull=False),
             count=Count("pk"),
             oldest=Min("waiting_since"),
         ),
-        # Unresolved concerns by partner, and in all, from the counter (ward × partner); only the recent
-        # ones (the first two age buckets) are counted from the partial index; "over 28 days" is the rest.
+        # Unresolved concerns by partner, and in all, from the counter (ward × partner); the recent ones
+        # (the first two age buckets) from the counter by ward and day; "over 28 days" is the rest.
         "open_by_partner": OpenConcernCount.objects.filter(scope.area("ward"), count__gt=0)
         .values("partner_id", partner_name=F("partner__name"))
         .annotate(count=Sum("count"))
         .order_by("-count", "partner_name"),
         "open_recent": _whole(
-            recent,
-            age_0=Count("pk", filter=Q(created_at__lte=now, created_at__gt=now - timedelta(days=8))),
-            age_1=Count("pk", filter=Q(created_at__lte=now - timedelta(days=8))),
-            future=Count("pk", filter=Q(created_at__gt=now)),
+            OpenConcernDay.objects.filter(scope.area("ward"), day__gte=second_bucket_from),
+            age_0=Coalesce(Sum("count", filter=Q(day__gte=first_bucket_from, day__lte=today)), 0),
+            age_1=Coalesce(Sum("count", filter=Q(day__lt=first_bucket_from)), 0),
+            future=Coalesce(Sum("count", filter=Q(day__gt=today)), 0),
         ),
         "oldest": unresolved.values(
             "pk",
@@ -560,8 +571,8 @@ def unpinned(scope: Scope, limit: int = NO_PIN_LISTED) -> dict:
 
 
 def open_actions(scope: Scope, now: datetime | None = None, oldest: int = 15) -> dict:
-    """Unresolved concerns by age and by partner (from the OpenConcernCount counter), and the oldest
-    ones to act on. One query."""
+    """Unresolved concerns by age and by partner (from the OpenConcernDay and OpenConcernCount
+    counters), and the oldest ones to act on. One query."""
     parts = _live_parts(scope, now or timezone.now(), oldest=oldest)
     return _open_actions(together(_pick(parts, "open_by_partner", "open_recent", "oldest")))
 

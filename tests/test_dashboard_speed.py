@@ -17,13 +17,14 @@ from django.urls import reverse
 
 from participants import pairing as pairing_service
 from participants.models import Officer, Pairing, Resident
-from patrols import booking, concerns, counters, feedback, walks
+from patrols import booking, concerns, counters, feedback, stats, walks
 from patrols.models import (
     LONDON,
     Concern,
     ConcernCategory,
     OfficerWorkload,
     OpenConcernCount,
+    OpenConcernDay,
     ResidentSafety,
     SafetyRating,
     Walk,
@@ -61,10 +62,14 @@ def recomputed() -> dict:
         (row["ward"], row["partner"]): row["n"]
         for row in Concern.objects.filter(open_q).values("ward", "partner").annotate(n=Count("pk"))
     }
+    by_day: dict = {}
+    for concern in Concern.objects.filter(open_q):
+        key = (concern.ward_id, concern.created_at.astimezone(LONDON).date())
+        by_day[key] = by_day.get(key, 0) + 1
     latest = {}
     for rating in SafetyRating.objects.filter(resident__isnull=False).order_by("created_at", "pk"):
         latest[rating.resident_id] = rating.rating
-    return {"workload": workload, "open": by_area, "latest": latest}
+    return {"workload": workload, "open": by_area, "days": by_day, "latest": latest}
 
 
 def kept() -> dict:
@@ -83,6 +88,7 @@ def kept() -> dict:
         "open": {
             (row.ward_id, row.partner_id): row.count for row in OpenConcernCount.objects.filter(count__gt=0)
         },
+        "days": {(row.ward_id, row.day): row.count for row in OpenConcernDay.objects.filter(count__gt=0)},
         "latest": dict(ResidentSafety.objects.values_list("resident_id", "latest_rating")),
     }
 
@@ -149,10 +155,49 @@ def test_counters_stay_right_through_the_scheme_s_life(sergeant, frozen):
     # Changes the services never make still move the counters: moving a concern to another officer and
     # ward, removing a completed walk's status, erasing a rating's resident.
     Concern.objects.filter(pk=logged[0].pk).update(officer=other, ward=ward("Oval"))
+    Concern.objects.filter(pk=logged[0].pk).update(created_at=NOW - timedelta(days=40))  # its day moves
     Walk.objects.filter(pk=walk.pk).update(status=Walk.Status.NO_SHOW)
     SafetyRating.objects.update(resident=None)
     assert_counters_right()
     assert not ResidentSafety.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("logged", "bucket"),
+    [
+        (datetime(2026, 11, 25, 0, 1, tzinfo=LONDON), 0),  # today
+        (datetime(2026, 11, 18, 0, 1, tzinfo=LONDON), 0),  # 7 days ago, just after midnight
+        (datetime(2026, 11, 17, 23, 59, tzinfo=LONDON), 1),  # 8 days ago, just before midnight
+        (datetime(2026, 10, 28, 0, 30, tzinfo=LONDON), 1),  # 28 days ago
+        (datetime(2026, 10, 27, 23, 30, tzinfo=LONDON), 2),  # 29 days
+        (datetime(2026, 10, 25, 0, 30, tzinfo=LONDON), 2),  # the night the clocks went back (BST)
+        (datetime(2024, 2, 29, 12, 0, tzinfo=LONDON), 2),  # years ago
+    ],
+)
+def test_open_actions_by_age_count_whole_london_days_from_the_counter(logged, bucket):
+    officer = OfficerFactory(wards=[ward("Peckham")])
+    resident = ResidentFactory(ward=ward("Peckham"))
+    walk = WalkFactory(resident=resident, officer=officer, starts_at=logged, status="completed")
+    concern = Concern.objects.create(
+        walk=walk,
+        officer=officer,
+        ward=resident.ward,
+        category=ConcernCategory.objects.first(),
+        location_text="x",
+    )
+    Concern.objects.filter(pk=concern.pk).update(created_at=logged)
+    assert_counters_right()
+    for scope in (
+        stats.Scope.default(),
+        stats.Scope(first_day=NOW.date(), last_day=NOW.date(), borough=ward("Peckham").borough),
+        stats.Scope(first_day=NOW.date(), last_day=NOW.date(), ward=ward("Peckham")),
+    ):
+        ages = [row["count"] for row in stats.open_actions(scope)["by_age"]]
+        assert ages == [int(i == bucket) for i in range(3)], scope
+    other = stats.Scope(first_day=NOW.date(), last_day=NOW.date(), ward=ward("Oval"))
+    assert [row["count"] for row in stats.open_actions(other)["by_age"]] == [0, 0, 0]
+    concerns.add_update(concern=concern, by=officer.user, note="Fixed", new_status="resolved")
+    assert [row["count"] for row in stats.open_actions(stats.Scope.default())["by_age"]] == [0, 0, 0]
 
 
 def test_rebuild_recomputes_every_counter_from_the_rows(sergeant):
@@ -173,6 +218,7 @@ def test_rebuild_recomputes_every_counter_from_the_rows(sergeant):
     before = kept()
     OfficerWorkload.objects.all().delete()
     OpenConcernCount.objects.all().delete()
+    OpenConcernDay.objects.all().delete()
     ResidentSafety.objects.all().delete()
     counters.rebuild()
     assert kept() == before == recomputed()
@@ -273,6 +319,7 @@ def test_seed_scale_fills_the_counters(settings):
     assert (
         OfficerWorkload.objects.exists()
         and OpenConcernCount.objects.exists()
+        and OpenConcernDay.objects.exists()
         and ResidentSafety.objects.exists()
     )
     assert_counters_right()
