@@ -3,8 +3,13 @@ for plain and grouped choices, any value (chosen, unknown, hostile) and any attr
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django import forms
+from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from participants.inputs import QuickSelect
 from walkandtalk.dashboard import DashboardFilterForm
@@ -39,3 +44,27 @@ def test_the_dashboard_filter_renders_as_before():
         quick = bound.as_widget()
         bound.field.widget = forms.Select(choices=bound.field.widget.choices)
         assert quick == bound.as_widget()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)))
+def test_the_dashboard_tables_write_dates_as_the_date_filter(value):
+    # figure_rows writes "j M Y" itself (~40 a page): the same text as the template's filter, London time.
+    from django.template.defaultfilters import date as date_filter
+    from django.utils.timezone import template_localtime
+
+    from walkandtalk.templatetags.figure_rows import _day
+
+    with translation.override("en-gb"):
+        assert _day(value) == date_filter(template_localtime(value), "j M Y")
+    assert _day(None) == ""
+
+
+def test_the_dashboard_tables_link_each_row_as_reverse_would():
+    from django.urls import reverse
+
+    from walkandtalk.templatetags.figure_rows import _change_url
+
+    for name in ("admin:participants_officer_change", "admin:patrols_partner_change"):
+        change = _change_url(name)
+        assert [change(pk) for pk in (1, 10, 987654)] == [reverse(name, args=[pk]) for pk in (1, 10, 987654)]

@@ -8,8 +8,8 @@ every value is escaped by format_html; dates are in London time as the `date` fi
 from __future__ import annotations
 
 from django import template
-from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
+from django.utils.dates import MONTHS_3
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
@@ -20,7 +20,17 @@ register = template.Library()
 
 
 def _day(value) -> str:
-    return date_filter(template_localtime(value), "j M Y") if value else ""
+    """The `date` filter's "j M Y" ("4 Nov 2026", London time), as dateformat writes it: ~40 a page."""
+    if not value:
+        return ""
+    local = template_localtime(value)
+    return f"{local.day} {MONTHS_3[local.month].title()} {local.year:04d}"
+
+
+def _change_url(name: str):
+    """An admin change page's URL for any pk, reversed once (not once per row)."""
+    start, end = reverse(name, args=[0]).rsplit("/0/", 1)
+    return lambda pk: f"{start}/{pk}/{end}"
 
 
 @register.filter
@@ -53,6 +63,7 @@ def open_by_partner_rows(rows) -> SafeString:
 @register.filter
 def oldest_rows(concerns) -> SafeString:
     """The oldest open actions: when, what and where (a link to the concern), status, partner."""
+    change = _change_url("admin:patrols_concern_change")
     cells = []
     for concern in concerns:
         what = (
@@ -61,7 +72,7 @@ def oldest_rows(concerns) -> SafeString:
         cells.append(
             (
                 _day(concern.created_at),
-                reverse("admin:patrols_concern_change", args=[concern.pk]),
+                change(concern.pk),
                 what,
                 concern.ward.name,
                 concern.get_status_display,
@@ -85,6 +96,7 @@ def _link(url: str, count, label: str) -> str:
 @register.filter
 def partner_speed_rows(rows) -> SafeString:
     """How fast partners act: each figure links to the referrals it counts (row["links"])."""
+    partner_change = _change_url("admin:patrols_partner_change")
     out = []
     for row in rows:
         name, links = quick_escape(row["name"]), row["links"]
@@ -93,7 +105,7 @@ def partner_speed_rows(rows) -> SafeString:
         )
         median = "—" if row["median_days_to_fix"] is None else quick_escape(row["median_days_to_fix"])
         overdue = " <strong>overdue</strong>" if row["overdue"] else ""
-        change = quick_escape(reverse("admin:patrols_partner_change", args=[row["partner_id"]]))
+        change = quick_escape(partner_change(row["partner_id"]))
         cells = (
             _link(links["referred"], row["referred"], f"referred to {name}"),
             _link(links["acknowledged"], row["acknowledged"], f"acknowledged in time by {name}") + share,
@@ -114,12 +126,13 @@ def partner_speed_rows(rows) -> SafeString:
 def workload_rows(officers) -> SafeString:
     """Officer workload: her residents against her capacity, walks in the period, open concerns, last
     walk."""
+    change = _change_url("admin:participants_officer_change")
     cells = []
     for officer in officers:
         full = format_html(" <strong>full</strong>") if officer.residents >= officer.capacity else ""
         cells.append(
             (
-                reverse("admin:participants_officer_change", args=[officer.pk]),
+                change(officer.pk),
                 officer.display_name,
                 officer.collar_number,
                 officer.residents,
