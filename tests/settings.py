@@ -54,6 +54,7 @@ else:
 
 # Tests see every change at once; tests/test_dashboard_speed.py turns the dashboard's cache on to test it.
 DASHBOARD_CACHE_SECONDS = 0
+DASHBOARD_LIVE_SECONDS = 0
 
 # Serve static files straight from the finders (no collectstatic in tests).
 WHITENOISE_AUTOREFRESH = True

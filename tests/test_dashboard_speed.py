@@ -312,6 +312,48 @@ def test_the_period_figures_are_cached_a_minute_per_scope_and_the_live_ones_neve
     assert client.get(DASHBOARD).context["headline"]["concerns"]["now"] == 6
 
 
+def test_the_figures_as_rendered_are_kept_seconds_per_scope_and_a_sergeant_s_change_shows_at_once(
+    client, sergeant, settings, frozen
+):
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    settings.DASHBOARD_LIVE_SECONDS = 15
+    _scene(2)
+    client.force_login(sergeant)
+    first = client.get(DASHBOARD).content.decode()
+    assert "Actions still open (4)" in first
+    assert "waiting list as of 12:00:00 (kept for up to 15 seconds; a change you make in the admin" in first
+    _scene(1)  # an officer logs two more concerns meanwhile
+    frozen.shift(5)
+    again = client.get(DASHBOARD).content.decode()
+    assert "Actions still open (4)" in again and "as of 12:00:00" in again  # the kept figures, their age
+    assert 'name="ward"' in again and "Download concerns (CSV)" in again  # the rest of the page is live
+    other_page = client.get(DASHBOARD, {"officers": "2"}).content.decode()  # another key: afresh
+    assert "Actions still open (6)" in other_page
+    # Her own change in the admin (here: a concern's status) shows on her next dashboard.
+    concern = Concern.objects.filter(status=Concern.Status.OPEN).first()
+    change = reverse("admin:patrols_concern_change", args=[concern.pk])
+    page = client.get(change)
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update({"status": Concern.Status.CLOSED, "closed_reason": "Duplicate"})
+    data.update(_inline_management(page))
+    assert client.post(change, data).status_code == 302
+    fresh = client.get(DASHBOARD).content.decode()
+    assert "Actions still open (5)" in fresh and "as of 12:00:05" in fresh
+    # A refused POST (a form with errors) changes nothing, and keeps the figures.
+    assert client.post(change, {"status": "no-such-status"}).status_code == 200
+    assert "as of 12:00:05" in client.get(DASHBOARD).content.decode()
+
+
+def _inline_management(page) -> dict:
+    """The inline formsets' management forms, as the browser would send them back."""
+    data = {}
+    for formset in page.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data.update({management.add_prefix(name): management[name].value() for name in management.fields})
+    return data
+
+
 def test_seed_scale_fills_the_counters(settings):
     from django.core.management import call_command
 

@@ -4,6 +4,7 @@ Sergeants only: every view here is wrapped by the admin site's ``admin_view`` (s
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -13,9 +14,11 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.forms.models import ModelChoiceIterator
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from participants.audit import record_event
 from participants.inputs import BoundedDateField, QuickSelect
@@ -23,6 +26,8 @@ from participants.models import AuditEvent, Borough, Ward
 from patrols import stats
 from patrols.exports import csv_response
 from patrols.models import LONDON, Concern
+
+logger = logging.getLogger(__name__)
 
 
 class _WardChoices(ModelChoiceIterator):
@@ -191,37 +196,85 @@ class _Fetched:
         return self.rows[index.start - self.offset : index.stop - self.offset]
 
 
+GENERATION_KEY = "dashboard:generation"
+
+
+def figures_changed() -> None:
+    """A sergeant changed something in the admin: her next dashboard is computed afresh, every scope."""
+    try:
+        try:
+            cache.incr(GENERATION_KEY)
+        except ValueError:  # not there yet (or evicted)
+            cache.set(GENERATION_KEY, 1, None)
+    except Exception:  # the cache is down: her change is saved; the figures catch up in seconds
+        logger.warning("dashboard: could not mark the figures as changed", exc_info=True)
+
+
+def _figures_key(scope: stats.Scope, number: int) -> str:
+    generation = cache.get(GENERATION_KEY, 0)
+    return f"{_period_cache_key(scope).replace(':period:', ':figures:')}:{number}:{generation}"
+
+
 def dashboard(request: HttpRequest, extra_context: dict) -> TemplateResponse:
     """Sergeants: the whole scheme at a glance for a period and an area. Two queries for the figures:
-    the period's (cached a minute per scope) and the live ones; the map's pins come after the page
-    (`concern_pins`)."""
+    the period's (cached a minute per scope) and the live ones, from the counters; the map's pins
+    come after the page (`concern_pins`). The figures as rendered are kept DASHBOARD_LIVE_SECONDS per
+    scope and workload page (issue 16: a short cache on top of the counters, never instead), with
+    their age on the page; a change a sergeant makes in the admin starts them afresh
+    (`figures_changed`)."""
     form = DashboardFilterForm(request.GET or None)
     scope = form.scope()
-    period, computed_at = period_figures(scope)
     number = _page_number(request.GET.get("officers"))
-    figures = stats.dashboard(scope, period=period, workload=_window(number))
-    count = figures["workload_count"]
-    workload_page = _workload_page(figures["workload"], count, number)
-    if workload_page.number != number:  # past the last page (a stale link): the last one, read now
-        last = workload_page.number
-        workload_page = _workload_page(stats.officer_workload(scope, _window(last)), count, last)
-    headline = figures["headline"]
+    seconds = settings.DASHBOARD_LIVE_SECONDS
+    key = _figures_key(scope, number) if seconds else None
+    kept = cache.get(key) if key else None
     context = {
         **extra_context,
         "title": "Scheme dashboard",
         "form": form,
         "scope": scope,
         "query": request.GET.urlencode(),
+        "live_seconds": seconds,
+    }
+    if kept is None:
+        figures = _figures(request, scope, number)
+        kept = {
+            "html": render_to_string("admin/_dashboard_figures.html", {**context, **figures}, request),
+            "computed_at": figures["computed_at"],
+            "live_at": figures["live_at"],
+        }
+        if key:
+            cache.set(key, kept, seconds)
+        context.update(figures)  # (for the tests' eyes: what the page was made of)
+    context.update(
+        figures_html=mark_safe(kept["html"]),  # noqa: S308 — our own template's output
+        computed_at=kept["computed_at"],
+        live_at=kept["live_at"],
+    )
+    return TemplateResponse(request, "admin/dashboard.html", context)
+
+
+def _figures(request: HttpRequest, scope: stats.Scope, number: int) -> dict:
+    """What the figures fragment shows: the period's (from their cache) and the live ones, now."""
+    period, computed_at = period_figures(scope)
+    live_at = timezone.now()
+    figures = stats.dashboard(scope, period=period, now=live_at, workload=_window(number))
+    count = figures["workload_count"]
+    workload_page = _workload_page(figures["workload"], count, number)
+    if workload_page.number != number:  # past the last page (a stale link): the last one, read now
+        last = workload_page.number
+        workload_page = _workload_page(stats.officer_workload(scope, _window(last)), count, last)
+    return {
         "computed_at": computed_at,
+        "live_at": live_at,
         **figures,
-        "figures": headline_figures(scope, headline, DASHBOARD_FIGURES),
+        "figures": headline_figures(scope, figures["headline"], DASHBOARD_FIGURES),
         "partners": partner_rows(scope, figures["partners"]),
         "statuses": Concern.Status.choices,
         # 800 officers in London: one page of them is read and shown (bench, issue 16).
         "workload_page": workload_page,
         "query_without_officers": _without(request, "officers"),
     }
-    return TemplateResponse(request, "admin/dashboard.html", context)
 
 
 def concern_pins(request: HttpRequest) -> JsonResponse:

@@ -141,6 +141,10 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # The sergeant's dashboard keeps its period figures (and the map's pins) this long per scope (issue 16):
 # on top of the counters, never instead; 0 turns the cache off.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
+# ...and its figures as rendered (the live ones included: open actions, workload, the waiting list) this
+# long per scope and page, their time on the page; a sergeant's own change in the admin starts them
+# afresh. 0 turns it off.
+DASHBOARD_LIVE_SECONDS = env.int("DASHBOARD_LIVE_SECONDS", default=15)
 
 if not REDIS_URL and not DEBUG and not env.bool("ALLOW_NO_REDIS", default=False):
     raise ImproperlyConfigured("Set the REDIS_URL environment variable (see README: Configuration).")
