@@ -175,13 +175,21 @@ TRIGGERS = [
     ),
 ]
 
-TRIGGERS_SQL = "\n".join(
-    f"CREATE TRIGGER {name} AFTER {events} ON {table} FOR EACH ROW"
-    f"{f' WHEN ({when})' if when else ''} EXECUTE FUNCTION {function}();"
-    for name, table, events, when, function in TRIGGERS
-)
 
-DROP_SQL = "\n".join(f"DROP TRIGGER IF EXISTS {name} ON {table};" for name, table, *_ in TRIGGERS) + (
+def create_triggers_sql(triggers: list[tuple]) -> str:
+    return "\n".join(
+        f"CREATE TRIGGER {name} AFTER {events} ON {table} FOR EACH ROW"
+        f"{f' WHEN ({when})' if when else ''} EXECUTE FUNCTION {function}();"
+        for name, table, events, when, function in triggers
+    )
+
+
+def drop_triggers_sql(triggers: list[tuple]) -> str:
+    return "\n".join(f"DROP TRIGGER IF EXISTS {name} ON {table};" for name, table, *_ in triggers)
+
+
+TRIGGERS_SQL = create_triggers_sql(TRIGGERS)
+DROP_SQL = drop_triggers_sql(TRIGGERS) + (
     "\nDROP FUNCTION IF EXISTS wt_rebuild_dashboard_counters(), wt_rating_latest(),"
     " wt_resident_safety_refresh(bigint), wt_walk_last(), wt_concern_counts(), wt_pairing_counts(),"
     " wt_open_concern_bump(bigint, bigint, integer), wt_workload_bump(bigint, integer, integer);"
@@ -230,12 +238,8 @@ DAY_TRIGGERS = [
         "wt_concern_days",
     ),
 ]
-DAY_TRIGGERS_SQL = "\n".join(
-    f"CREATE TRIGGER {name} AFTER {events} ON {table} FOR EACH ROW"
-    f"{f' WHEN ({when})' if when else ''} EXECUTE FUNCTION {function}();"
-    for name, table, events, when, function in DAY_TRIGGERS
-)
-DAY_DROP_SQL = "\n".join(f"DROP TRIGGER IF EXISTS {name} ON {table};" for name, table, *_ in DAY_TRIGGERS) + (
+DAY_TRIGGERS_SQL = create_triggers_sql(DAY_TRIGGERS)
+DAY_DROP_SQL = drop_triggers_sql(DAY_TRIGGERS) + (
     "\nDROP FUNCTION IF EXISTS wt_rebuild_open_concern_days(), wt_concern_days(),"
     " wt_open_concern_day_bump(bigint, date, integer);"
 )
