@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from participants.models import Language, Resident
+from participants.roles import RESIDENTS
+from tests.factories import UserFactory, WalkFactory, ward
 from tests.outbox import compose
 from tests.test_messages import RESIDENT_KINDS, row, scene
 
@@ -204,3 +206,58 @@ def test_portuguese_sign_in_has_allauths_european_portuguese_words(client):
     html = page(client, reverse("account_login"))
     remember = in_language("pt", "Remember Me")
     assert remember == "Lembrar-me" and remember in html
+
+
+def test_latin_names_and_numbers_in_her_arabic_sentences_are_isolated(client, resident_a, officer_a):
+    """Right to left: her officer's name, collar number, meeting point and walk code sit in a <bdi>
+    inside the translated sentences, so the brackets and numbers around them keep their order
+    (walkandtalk/templatetags/bidi.py); the browser journey checks the order on screen."""
+    Resident.objects.filter(pk=resident_a.pk).update(language=Language.ARABIC)
+    walk = WalkFactory(resident=resident_a, officer=officer_a, meeting_point="Outside Peckham Rye station")
+    client.force_login(resident_a.user)
+    name, collar = "<bdi>PC Alice Adeyemi</bdi>", '<bdi dir="ltr">1111AS</bdi>'
+    book = page(client, reverse("patrols:book"))
+    assert (
+        in_language("ar", "With %(display_name)s (collar number %(collar_number)s).")
+        % {
+            "display_name": name,
+            "collar_number": collar,
+        }
+        in book
+    )
+    my_walks = page(client, reverse("patrols:my_walks"))
+    assert collar in my_walks and "<bdi>Outside Peckham Rye station</bdi>" in my_walks
+    assert f'<bdi dir="ltr">{walk.walk_code}</bdi>' in my_walks
+    detail = page(client, reverse("patrols:walk_detail", args=[walk.pk]))
+    assert f"<strong>{name}</strong>" in detail and f"<strong>{collar}</strong>" in detail
+
+
+def test_her_officers_name_and_number_in_a_message_on_the_next_page_are_isolated(client, officer_a):
+    """The sign-up's "You're all set" message is text, not a template: Unicode's isolates (U+2068 and
+    U+2069), the plain-text <bdi>, keep the name and collar number in their own direction."""
+    officer_a.wards.add(ward("Peckham"))
+    client.force_login(UserFactory(group=RESIDENTS))
+    client.cookies[COOKIE] = "ar"
+    data = {
+        "preferred_name": "ليلى",
+        "ward": ward("Peckham").pk,
+        "language": "ar",
+        "contact_channel": "email",
+    }
+    data |= {"baseline_safety": "3", "privacy_consent": "on"}
+    response = client.post(reverse("participants:profile_create"), data, follow=True)
+    html = response.content.decode()
+    assert '<html lang="ar" dir="rtl"' in html
+    sentence = in_language(
+        "ar", "You’re all set, %(name)s. You will walk with %(officer)s (collar number %(collar_number)s)."
+    )
+    isolated = {
+        "name": "ليلى",
+        "officer": "\u2068PC Alice Adeyemi\u2069",
+        "collar_number": "\u20681111AS\u2069",
+    }
+    assert (
+        sentence
+        != "You’re all set, %(name)s. You will walk with %(officer)s (collar number %(collar_number)s)."
+    )
+    assert sentence % isolated in html
