@@ -1,7 +1,7 @@
 """The translation catalogues in locale/ (issue 18), with polib: nothing but the Python packages.
 
     python scripts/catalogues.py compile   # every locale/*/LC_MESSAGES/*.po → .mo (make install runs it),
-                                           # and the fallbacks in locale-fallback/ (below)
+                                           # and the libraries' words (locale-fallback/, locale-libraries/)
     python scripts/catalogues.py headers   # after makemessages: our header on every .po (make messages)
     python scripts/catalogues.py messages  # makemessages for both domains, then headers (make messages)
     python scripts/catalogues.py check     # do the catalogues hold exactly the msgids of the code? (make
@@ -33,6 +33,11 @@ LOCALE = Path(__file__).resolve().parent.parent / "locale"
 # committed, like the .mo files.
 FALLBACK = LOCALE.parent / "locale-fallback"
 FALLBACKS = {"pt": [("allauth", "pt_PT")]}
+# Our translations of the libraries' own words for a language they do not ship at all (Somali: Django's
+# "This field is required.", allauth's sign-in errors, the day and month names). Kept apart from
+# locale/, where `make messages --no-obsolete` would drop them (no code of ours holds those msgids),
+# and listed last in settings.LOCALE_PATHS. Compiled beside their .po like ours.
+LIBRARIES = LOCALE.parent / "locale-libraries"
 
 # Each language's name in English, for the header, and the plural rule gettext uses for it when
 # makemessages could not take it from Django's own catalogue (Somali is not one of Django's languages).
@@ -83,11 +88,15 @@ def catalogues() -> list[Path]:
     return sorted(LOCALE.glob("*/LC_MESSAGES/*.po"))
 
 
+def library_catalogues() -> list[Path]:
+    return sorted(LIBRARIES.glob("*/LC_MESSAGES/*.po"))
+
+
 def compile_all() -> None:
-    for path in catalogues():
+    for path in catalogues() + library_catalogues():
         po = polib.pofile(str(path))
         po.save_as_mofile(str(path.with_suffix(".mo")))
-    print(f"Compiled {len(catalogues())} catalogues in {LOCALE}.")
+    print(f"Compiled {len(catalogues())} catalogues in {LOCALE}, {len(library_catalogues())} in {LIBRARIES}.")
     copied = 0
     for language, sources in FALLBACKS.items():
         for package, locale in sources:

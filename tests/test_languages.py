@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.password_validation import MinimumLengthValidator
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 
 from participants.models import Language, Resident
 from participants.roles import RESIDENTS
@@ -261,3 +263,52 @@ def test_her_officers_name_and_number_in_a_message_on_the_next_page_are_isolated
         != "You’re all set, %(name)s. You will walk with %(officer)s (collar number %(collar_number)s)."
     )
     assert sentence % isolated in html
+
+
+# Django's and allauth's own words on her sign-up and sign-in forms: Django and allauth translate them
+# for five of the six languages; Somali is ours (locale-libraries/so, after our catalogue).
+SIGN_UP_ERRORS = ("This field is required.", "Enter a valid email address.")
+SIGN_IN_ERROR = "The email address and/or password you specified are not correct."
+
+
+def assert_in_her_language(code: str, html: str, english: str) -> None:
+    translated = in_language(code, english)
+    assert translated != english, f"no {code} for {english!r}"
+    assert escape(translated) in html, f"{english!r} is not in {code} on the page"
+    assert english not in html, f"{english!r} in English on a {code} page"
+
+
+@pytest.mark.parametrize("code", ["es", "pt", "pl", "fr", "so", "ar"])
+def test_django_and_allauth_errors_on_her_sign_up_and_sign_in_are_in_her_language(client, code):
+    client.cookies[COOKIE] = code
+    response = client.post(
+        reverse("account_signup"), {"email": "amira-at-example.org", "password1": "", "password2": ""}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    for english in SIGN_UP_ERRORS:
+        assert_in_her_language(code, html, english)
+
+    response = client.post(
+        reverse("account_signup"), {"email": "amira@example.org", "password1": "short", "password2": "short"}
+    )
+    with translation.override(code):  # Django's message, as its validator words it in her language
+        too_short = MinimumLengthValidator(min_length=10).get_error_message()
+    assert too_short != "This password is too short. It must contain at least 10 characters."
+    assert escape(too_short) in response.content.decode()
+
+    UserFactory(email="amira@example.org")
+    response = client.post(
+        reverse("account_login"), {"login": "amira@example.org", "password": "not-hers-at-all"}
+    )
+    assert response.status_code == 200
+    assert_in_her_language(code, response.content.decode(), SIGN_IN_ERROR)
+
+
+def test_somali_dates_use_somali_day_and_month_names():
+    """Django has no Somali day or month names: ours (locale-libraries/so), in her messages' dates too."""
+    s = scene(language="so")
+    walk = s["walk"]
+    monday(walk)
+    text = compose(row("booking_confirmation", s["resident"].user, s)).text
+    assert "Isniin" in text and "Luuliyo" in text and "Monday" not in text and "July" not in text
