@@ -312,3 +312,15 @@ def test_somali_dates_use_somali_day_and_month_names():
     monday(walk)
     text = compose(row("booking_confirmation", s["resident"].user, s)).text
     assert "Isniin" in text and "Luuliyo" in text and "Monday" not in text and "July" not in text
+
+
+def test_her_html_email_is_in_her_language_and_direction_with_the_names_isolated():
+    s = scene(language="ar")
+    officer = s["officer"]
+    html = compose(row("booking_confirmation", s["resident"].user, s)).html
+    assert '<html lang="ar" dir="rtl">' in html
+    assert f"<bdi>{officer.display_name}</bdi>" in html
+    assert f'<bdi dir="ltr">{officer.collar_number}</bdi>' in html
+    assert f'<bdi dir="ltr">{settings.STATION_PHONE}</bdi>' in html
+    to_her_officer = compose(row("booking_confirmation", officer.user, s)).html
+    assert '<html lang="en-gb" dir="ltr">' in to_her_officer
