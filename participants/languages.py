@@ -27,3 +27,11 @@ def supported(code: object) -> str:
 def profile_code(language: str) -> str:
     """The profile's code (participants.models.Language) for a shipped language: "en-gb" → "en"."""
     return language.split("-")[0]
+
+
+def isolate(value: object) -> str:
+    """`value` between Unicode's first-strong isolate and its pop (U+2068, U+2069): the plain-text
+    form of HTML's <bdi> (walkandtalk/templatetags/bidi.py says why). For a name or a number in Latin
+    letters inside a sentence that may be right to left, where no template can wrap it (a message
+    shown on the next page). Invisible, in every language."""
+    return f"\u2068{value}\u2069"

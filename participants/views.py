@@ -43,8 +43,9 @@ def profile_create(request: HttpRequest) -> HttpResponse:
                 )
                 % {
                     "name": resident.preferred_name,
-                    "officer": pairing.officer.display_name,
-                    "collar_number": pairing.officer.collar_number,
+                    # her officer's name and number read in their own direction on an Arabic page
+                    "officer": languages.isolate(pairing.officer.display_name),
+                    "collar_number": languages.isolate(pairing.officer.collar_number),
                 },
             )
         else:

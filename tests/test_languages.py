@@ -10,11 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.password_validation import MinimumLengthValidator
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 
 from participants.models import Language, Resident
+from participants.roles import RESIDENTS
+from tests.factories import UserFactory, WalkFactory, ward
 from tests.outbox import compose
 from tests.test_messages import RESIDENT_KINDS, row, scene
 
@@ -204,3 +208,119 @@ def test_portuguese_sign_in_has_allauths_european_portuguese_words(client):
     html = page(client, reverse("account_login"))
     remember = in_language("pt", "Remember Me")
     assert remember == "Lembrar-me" and remember in html
+
+
+def test_latin_names_and_numbers_in_her_arabic_sentences_are_isolated(client, resident_a, officer_a):
+    """Right to left: her officer's name, collar number, meeting point and walk code sit in a <bdi>
+    inside the translated sentences, so the brackets and numbers around them keep their order
+    (walkandtalk/templatetags/bidi.py); the browser journey checks the order on screen."""
+    Resident.objects.filter(pk=resident_a.pk).update(language=Language.ARABIC)
+    walk = WalkFactory(resident=resident_a, officer=officer_a, meeting_point="Outside Peckham Rye station")
+    client.force_login(resident_a.user)
+    name, collar = "<bdi>PC Alice Adeyemi</bdi>", '<bdi dir="ltr">1111AS</bdi>'
+    book = page(client, reverse("patrols:book"))
+    assert (
+        in_language("ar", "With %(display_name)s (collar number %(collar_number)s).")
+        % {
+            "display_name": name,
+            "collar_number": collar,
+        }
+        in book
+    )
+    my_walks = page(client, reverse("patrols:my_walks"))
+    assert collar in my_walks and "<bdi>Outside Peckham Rye station</bdi>" in my_walks
+    assert f'<bdi dir="ltr">{walk.walk_code}</bdi>' in my_walks
+    detail = page(client, reverse("patrols:walk_detail", args=[walk.pk]))
+    assert f"<strong>{name}</strong>" in detail and f"<strong>{collar}</strong>" in detail
+
+
+def test_her_officers_name_and_number_in_a_message_on_the_next_page_are_isolated(client, officer_a):
+    """The sign-up's "You're all set" message is text, not a template: Unicode's isolates (U+2068 and
+    U+2069), the plain-text <bdi>, keep the name and collar number in their own direction."""
+    officer_a.wards.add(ward("Peckham"))
+    client.force_login(UserFactory(group=RESIDENTS))
+    client.cookies[COOKIE] = "ar"
+    data = {
+        "preferred_name": "ليلى",
+        "ward": ward("Peckham").pk,
+        "language": "ar",
+        "contact_channel": "email",
+    }
+    data |= {"baseline_safety": "3", "privacy_consent": "on"}
+    response = client.post(reverse("participants:profile_create"), data, follow=True)
+    html = response.content.decode()
+    assert '<html lang="ar" dir="rtl"' in html
+    sentence = in_language(
+        "ar", "You’re all set, %(name)s. You will walk with %(officer)s (collar number %(collar_number)s)."
+    )
+    isolated = {
+        "name": "ليلى",
+        "officer": "\u2068PC Alice Adeyemi\u2069",
+        "collar_number": "\u20681111AS\u2069",
+    }
+    assert (
+        sentence
+        != "You’re all set, %(name)s. You will walk with %(officer)s (collar number %(collar_number)s)."
+    )
+    assert sentence % isolated in html
+
+
+# Django's and allauth's own words on her sign-up and sign-in forms: Django and allauth translate them
+# for five of the six languages; Somali is ours (locale-libraries/so, after our catalogue).
+SIGN_UP_ERRORS = ("This field is required.", "Enter a valid email address.")
+SIGN_IN_ERROR = "The email address and/or password you specified are not correct."
+
+
+def assert_in_her_language(code: str, html: str, english: str) -> None:
+    translated = in_language(code, english)
+    assert translated != english, f"no {code} for {english!r}"
+    assert escape(translated) in html, f"{english!r} is not in {code} on the page"
+    assert english not in html, f"{english!r} in English on a {code} page"
+
+
+@pytest.mark.parametrize("code", ["es", "pt", "pl", "fr", "so", "ar"])
+def test_django_and_allauth_errors_on_her_sign_up_and_sign_in_are_in_her_language(client, code):
+    client.cookies[COOKIE] = code
+    response = client.post(
+        reverse("account_signup"), {"email": "amira-at-example.org", "password1": "", "password2": ""}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    for english in SIGN_UP_ERRORS:
+        assert_in_her_language(code, html, english)
+
+    response = client.post(
+        reverse("account_signup"), {"email": "amira@example.org", "password1": "short", "password2": "short"}
+    )
+    with translation.override(code):  # Django's message, as its validator words it in her language
+        too_short = MinimumLengthValidator(min_length=10).get_error_message()
+    assert too_short != "This password is too short. It must contain at least 10 characters."
+    assert escape(too_short) in response.content.decode()
+
+    UserFactory(email="amira@example.org")
+    response = client.post(
+        reverse("account_login"), {"login": "amira@example.org", "password": "not-hers-at-all"}
+    )
+    assert response.status_code == 200
+    assert_in_her_language(code, response.content.decode(), SIGN_IN_ERROR)
+
+
+def test_somali_dates_use_somali_day_and_month_names():
+    """Django has no Somali day or month names: ours (locale-libraries/so), in her messages' dates too."""
+    s = scene(language="so")
+    walk = s["walk"]
+    monday(walk)
+    text = compose(row("booking_confirmation", s["resident"].user, s)).text
+    assert "Isniin" in text and "Luuliyo" in text and "Monday" not in text and "July" not in text
+
+
+def test_her_html_email_is_in_her_language_and_direction_with_the_names_isolated():
+    s = scene(language="ar")
+    officer = s["officer"]
+    html = compose(row("booking_confirmation", s["resident"].user, s)).html
+    assert '<html lang="ar" dir="rtl">' in html
+    assert f"<bdi>{officer.display_name}</bdi>" in html
+    assert f'<bdi dir="ltr">{officer.collar_number}</bdi>' in html
+    assert f'<bdi dir="ltr">{settings.STATION_PHONE}</bdi>' in html
+    to_her_officer = compose(row("booking_confirmation", officer.user, s)).html
+    assert '<html lang="en-gb" dir="ltr">' in to_her_officer

@@ -302,8 +302,9 @@ LANG_INFO.setdefault("so", {"bidi": False, "code": "so", "name": "Somali", "name
 # One catalogue per language for the whole project (locale/<code>/LC_MESSAGES/django.po): most of
 # the text is in the shared top-level templates/, and a translator gets one file, not one per app.
 # Ours first (they win), then libraries' catalogues copied under the code our pages use (allauth's
-# pt_PT as pt: scripts/catalogues.py compile builds it).
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale-fallback"]
+# pt_PT as pt: scripts/catalogues.py compile builds it), then our translations of Django's and
+# allauth's own words for a language neither ships (Somali: locale-libraries/so, kept in git).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale-fallback", BASE_DIR / "locale-libraries"]
 # Each language's date formats: Django's, with ours over them (walkandtalk/formats says why)
 FORMAT_MODULE_PATH = ["walkandtalk.formats"]
 LANGUAGE_COOKIE_NAME = "wt_language"

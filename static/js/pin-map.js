@@ -23,7 +23,12 @@
     // attribution at the bottom left, as a right-to-left reader expects them.
     var rtl = document.documentElement.dir === "rtl";
     var map = L.map(element, { scrollWheelZoom: false, zoomControl: false, attributionControl: false }).setView(centre, 13);
-    L.control.zoom({ position: rtl ? "topright" : "topleft" }).addTo(map);
+    // Leaflet's own button titles (what a screen reader says, and the tooltip) are English: ours, in her language
+    L.control.zoom({
+      position: rtl ? "topright" : "topleft",
+      zoomInTitle: gettext("Zoom in"),
+      zoomOutTitle: gettext("Zoom out")
+    }).addTo(map);
     L.control.attribution({ position: rtl ? "bottomleft" : "bottomright", prefix: L.Control.Attribution.prototype.options.prefix }).addTo(map);
     L.tileLayer(element.dataset.tileUrl, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
     var marker = null;
@@ -31,7 +36,7 @@
     function show(text) { status.textContent = text; }
 
     function place(latlng, text) {
-      if (marker) { marker.setLatLng(latlng); } else { marker = L.marker(latlng, { keyboard: false }).addTo(map); }
+      if (marker) { marker.setLatLng(latlng); } else { marker = L.marker(latlng, { keyboard: false, alt: gettext("Map pin") }).addTo(map); }
       lat.value = latlng.lat.toFixed(6);
       lng.value = latlng.lng.toFixed(6);
       lat.dispatchEvent(new Event("change", { bubbles: true }));

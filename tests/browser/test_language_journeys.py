@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.utils import translation
+from django.utils.translation.trans_real import DjangoTranslation
 from playwright.sync_api import Page, expect
 
 from participants.models import ContactChannel, Resident
@@ -35,6 +36,21 @@ def tr(code: str, text: str) -> str:
         return translation.gettext(text)
 
 
+def tr_js(code: str, text: str) -> str:
+    """A word of our scripts, from the djangojs catalogue the page loads (/jsi18n/)."""
+    translated = DjangoTranslation(code, domain="djangojs").gettext(text)
+    assert translated != text, f"no {code} for {text!r} in djangojs.po"
+    return translated
+
+
+def assert_map_controls_in(page: Page, code: str) -> None:
+    """Leaflet's zoom buttons say (title, and what a screen reader reads) her language, not English."""
+    for button_class, english in (("zoom-in", "Zoom in"), ("zoom-out", "Zoom out")):
+        button = page.locator(f"#meeting-map .leaflet-control-{button_class}")
+        expect(button).to_have_attribute("title", tr_js(code, english))
+        expect(button).to_have_attribute("aria-label", tr_js(code, english))
+
+
 def check_page(page: Page, code: str, name: str, *, direction: str) -> None:
     """Her language and its direction, nothing wider than the screen, and axe clean."""
     html = page.locator("html")
@@ -47,6 +63,25 @@ def check_page(page: Page, code: str, name: str, *, direction: str) -> None:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         shot = Path(SHOTS) / f"{code}-{page.viewport_size['width']}-{name}.png"
         page.screenshot(path=str(shot), full_page=True)
+
+
+WORD_BOXES = """
+(element) => [...element.textContent.matchAll(/\\S+/g)].map((word) => {
+  const range = document.createRange();
+  range.setStart(element.firstChild, word.index);
+  range.setEnd(element.firstChild, word.index + word[0].length);
+  const box = range.getBoundingClientRect();
+  return [Math.round(box.top), box.left];
+})
+"""
+
+
+def assert_reads_left_to_right_on_one_line(element) -> None:
+    """A phone number on a right-to-left page: its digit groups on one line, the first at the left."""
+    boxes = element.evaluate(WORD_BOXES)
+    assert len({top for top, _left in boxes}) == 1, boxes
+    lefts = [left for _top, left in boxes]
+    assert lefts == sorted(lefts), boxes
 
 
 def submit(page: Page) -> None:
@@ -120,6 +155,7 @@ def test_arabic_on_a_phone_from_sign_up_to_a_booked_walk(page: Page, viewport):
     zoom = page.locator("#meeting-map .leaflet-control-zoom").bounding_box()
     map_box = page.locator("#meeting-map").bounding_box()
     assert zoom["x"] > map_box["x"] + map_box["width"] / 2, "the zoom buttons sit at the line's start (right)"
+    assert_map_controls_in(page, ar)
     page.locator("#id_meeting_point").fill(MEETING_POINT)
     starts_at = choose_slot(page.locator(f"label.slot:has(.badge:text('{tr(ar, 'After dark')}'))").first)
     page.locator("#id_route").fill("شارع راي لين ثم إلى الحديقة")
@@ -127,6 +163,7 @@ def test_arabic_on_a_phone_from_sign_up_to_a_booked_walk(page: Page, viewport):
 
     expect(page).to_have_url(re.compile(r"/walks/\d+/$"))
     check_page(page, ar, "walk", direction="rtl")
+    assert_reads_left_to_right_on_one_line(page.locator("main a[href^='tel:']").first)
     walk = Walk.objects.get(resident=resident)
     assert walk.starts_at == starts_at and walk.route == "شارع راي لين ثم إلى الحديقة"
     # Her own words, as she wrote them
@@ -149,6 +186,7 @@ def test_portuguese_books_a_walk(page: Page, viewport):
     check_page(page, pt, "my-walks", direction="ltr")
     page.get_by_role("main").get_by_role("link", name=tr(pt, "Book a walk")).click()
     check_page(page, pt, "book", direction="ltr")
+    assert_map_controls_in(page, pt)
 
     # A slip: no slot chosen. The summary is in Portuguese and what she typed stays.
     page.locator("#id_meeting_point").fill(MEETING_POINT)
