@@ -331,8 +331,9 @@ def test_the_sign_in_page_drops_the_kept_pages_of_a_session_that_ended_elsewhere
     new_page, live_server, viewport
 ):
     """Signed out without this phone's sign-out button (the session ran out, or she signed out on another
-    device): the pages go as soon as the phone meets the sign-in page. The server's Clear-Site-Data
-    "cache" alone would not do it: Chromium leaves Cache Storage alone for "cache" (checked, 156)."""
+    device): the pages go as soon as the phone meets the sign-in page (static/js/sign-in.js: the app's
+    worker, scoped to /app/, never sees that page). The server's Clear-Site-Data "cache" alone would
+    not do it: Chromium leaves Cache Storage alone for "cache" (checked, 156)."""
     walk = walk_about_to_start()
     page = new_page()
     sign_in(page, walk.officer.user.email, PASSWORD)
