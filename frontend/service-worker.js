@@ -1,7 +1,8 @@
 /* Walk and Talk: the officer's phone app's service worker (issue 17). Built by `make install`
    (scripts/build-sw.mjs: Workbox's injectManifest writes the list of app files below) into
-   build/service-worker.js, and served at /service-worker.js by patrols/views/app.py, which puts
-   self.WALKANDTALK (where Django serves each file) in front of it.
+   build/service-worker.js, and served at /app/service-worker.js by patrols/views/app.py, which puts
+   self.WALKANDTALK (where Django serves each file) in front of it. Its scope is /app/, where all the
+   officer's pages are: a resident's or the sergeant's page is never in it.
 
    What it keeps, and why:
    - the app's own files (CSS, scripts, icons) and its offline page, at install (Workbox precaching);
@@ -32,6 +33,9 @@ var PAGES = "walkandtalk-officer-pages";
 var STATIC = "walkandtalk-static";
 var DAY_MS = 24 * 60 * 60 * 1000;
 var MARK = "X-Offline-Cache";
+// Its scope (/app/): no page outside it is ever served or kept by this worker.
+var SCOPE = new URL(self.registration.scope).pathname;
+function inScope(url) { return url.origin === self.location.origin && url.pathname.indexOf(SCOPE) === 0; }
 
 self.skipWaiting();
 workbox.core.clientsClaim();
@@ -97,7 +101,7 @@ var pages = new workbox.strategies.NetworkOnly({
 });
 
 workbox.routing.registerRoute(
-  function (options) { return options.request.mode === "navigate" && options.url.origin === self.location.origin; },
+  function (options) { return options.request.mode === "navigate" && inScope(options.url); },
   function (options) {
     return pages.handle(options).catch(function () {
       var url = options.url;
@@ -112,6 +116,7 @@ workbox.routing.registerRoute(
 function warm(entries) {
   return caches.open(PAGES).then(function (cache) {
     return Promise.all(entries.map(function (entry) {
+      if (!inScope(new URL(entry.key, self.location.href))) { return null; }
       return fetch(entry.url, { credentials: "same-origin", headers: { "X-Offline-Warm": "1" } })
         .then(function (response) {
           if (response.ok && !response.redirected && response.headers.get(MARK) === "officer") {

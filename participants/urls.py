@@ -10,10 +10,11 @@ urlpatterns = [
     path("profile/data/", views.my_data, name="my_data"),
     path("profile/data.json", views.my_data_json, name="my_data_json"),
     path("profile/erase/", views.erase, name="erase"),
-    path("my-residents/", views.my_residents, name="my_residents"),
-    # An officer's notifications on this phone (Web Push), per device
-    path("notifications/", views.push_settings, name="push"),
-    path("notifications/subscribe/", views.push_subscribe, name="push_subscribe"),
-    path("notifications/unsubscribe/", views.push_unsubscribe, name="push_unsubscribe"),
-    path("notifications/devices/<int:pk>/remove/", views.push_device_remove, name="push_device_remove"),
+    # An officer's own pages, in her phone app (/app/, see patrols/urls.py): her residents, and her
+    # notifications on this phone (Web Push), per device
+    path("app/my-residents/", views.my_residents, name="my_residents"),
+    path("app/notifications/", views.push_settings, name="push"),
+    path("app/notifications/subscribe/", views.push_subscribe, name="push_subscribe"),
+    path("app/notifications/unsubscribe/", views.push_unsubscribe, name="push_unsubscribe"),
+    path("app/notifications/devices/<int:pk>/remove/", views.push_device_remove, name="push_device_remove"),
 ]

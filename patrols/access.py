@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from participants.roles import OFFICER, role_of
 
 from .models import Concern, Walk
 
@@ -20,3 +23,9 @@ def concern_for(request: HttpRequest, pk: int) -> Concern:
         "category", "ward__borough", "officer", "walk__resident"
     )
     return get_object_or_404(concerns, pk=pk)
+
+
+def walk_page(user, pk: int) -> str:
+    """Where this person sees a walk: an officer in her phone app (/app/walks/<pk>/), the resident and
+    the sergeant at /walks/<pk>/."""
+    return reverse("patrols:officer_walk" if role_of(user) == OFFICER else "patrols:walk_detail", args=[pk])

@@ -63,7 +63,10 @@ class AboutWalk(ToPerson):
             # who made the change: "resident", "officer" or "sergeant" (or "" for the system)
             "by_role": self.data.get("by_role", ""),
             "by_self": self.data.get("by") == self.recipient.pk,
-            "walk_url": url("patrols:walk_detail", walk.pk),
+            # hers at /walks/<pk>/; her officer's in the officer's app (/app/walks/<pk>/)
+            "walk_url": url(
+                "patrols:walk_detail" if self.resident is not None else "patrols:officer_walk", walk.pk
+            ),
             "feedback_url": url("patrols:walk_feedback", walk.pk),
         }
 
@@ -292,7 +295,12 @@ class DayPlan(ToPerson):
         return "" if self.day_walks else "She has no walks that day any more."
 
     def context(self) -> dict:
-        return {**super().context(), "day": self.day, "day_walks": self.day_walks}
+        return {
+            **super().context(),
+            "day": self.day,
+            "day_walks": self.day_walks,
+            "today_url": url("patrols:today"),
+        }
 
     def push_content(self, context: dict) -> PushContent:
         count = len(self.day_walks)

@@ -66,7 +66,7 @@ def warm_urls(walks: list[Walk], *, today_path: str, concern_ids: list[int] = ()
     # Their kept copies leave out what the resident said (patrols/views/concerns.py, concern_detail).
     keys += [reverse("patrols:concern_detail", args=[pk]) for pk in concern_ids]
     for walk in walks:
-        keys.append(reverse("patrols:walk_detail", args=[walk.pk]))
+        keys.append(reverse("patrols:officer_walk", args=[walk.pk]))
         keys.append(reverse("patrols:concern_new", args=[walk.pk]))
         # As Today links to it (templates/patrols/today.html), so the kept copy is found by that link.
         keys.append(f"{reverse('patrols:walk_finish', args=[walk.pk])}?next={today_path}")

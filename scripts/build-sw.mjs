@@ -20,7 +20,7 @@ const { count, size, warnings } = await injectManifest({
   globDirectory: "static",
   globPatterns: ["css/site.css", "js/*.js", "icons/*.png"],
   // Only what the officer's pages load; the push branch's file is imported, not precached.
-  globIgnores: ["js/sw-push.js", "js/dashboard.js", "js/admin-select-filter.js", "js/area-map.js"],
+  globIgnores: ["js/sw-push.js", "js/sign-in.js", "js/dashboard.js", "js/admin-select-filter.js", "js/area-map.js"],
   additionalManifestEntries: [
     { url: "vendor/bootstrap/css/bootstrap.min.css", revision: pkg("bootstrap") },
     { url: "vendor/bootstrap/js/bootstrap.bundle.min.js", revision: pkg("bootstrap") },

@@ -118,6 +118,14 @@ MATRIX: dict[str, Row] = {
     "patrols:app_manifest":        Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "patrols:service_worker":      Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
     "patrols:app_offline":         Row(get=(200, 200, 200, 200, 200, 200), post=ALL_405),
+    # /app/ itself (the app's scope) sends anyone on to Today, whose view says who may see it
+    "patrols:app_scope":           Row(get=(302, 302, 302, 302, 302, 302), post=ALL_405),
+    # the worker phones registered at "/" before the app moved to /app/: it now removes itself
+    "patrols:retired_service_worker": Row(get=ALL_200, post=ALL_405),
+    # every officer URL from before /app/ (here /today/): anyone is sent on, permanently, to the same
+    # path under /app/, where its view says who may see it; a POST keeps its method and body (308)
+    "patrols:moved_to_app":        Row(get=(301, 301, 301, 301, 301, 301),
+                                       post=(308, 308, 308, 308, 308, 308), kwargs=(("old", "today/"),)),
     # the language switcher (issue 18): anyone may choose; POST only, and it redirects back
     "set_language":                Row(get=ALL_405, post=(302, 302, 302, 302, 302, 302),
                                        data=(("language", "es"), ("next", "/"))),
@@ -158,8 +166,11 @@ MATRIX: dict[str, Row] = {
                                        pk="done", owner="resident_a"),
     "patrols:concern_fixed":       Row(get=(L, 200, 404, 403, 403, 403), post=(L, 302, 404, 403, 403, 403),
                                        pk="concern", owner="resident_a"),
-    # a walk's own pages: her, her officer, the sergeant
-    "patrols:walk_detail":         Row(get=(L, 200, 404, 200, 404, 200), post=(L, 405, 405, 405, 405, 405),
+    # a walk's own pages: her, her officer, the sergeant. Her officer has her own page of it in the app
+    # (/app/walks/<pk>/) and is sent there from /walks/<pk>/ (old links); B finds nothing at either.
+    "patrols:walk_detail":         Row(get=(L, 200, 404, 302, 404, 200), post=(L, 405, 405, 405, 405, 405),
+                                       pk="walk"),
+    "patrols:officer_walk":        Row(get=(L, 403, 403, 200, 404, 403), post=(L, 403, 403, 405, 405, 403),
                                        pk="walk"),
     "patrols:walk_invite":         Row(get=(L, 200, 404, 200, 404, 200), post=(L, 405, 405, 405, 405, 405),
                                        pk="walk"),

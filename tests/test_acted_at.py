@@ -51,7 +51,7 @@ def officer(client, officer_a, walk):
 
 
 def act(client, name: str, walk: Walk, acted_at, key: uuid.UUID | None = None, **extra):
-    data = {"action_key": str(key or uuid.uuid4()), "next": "/today/"}
+    data = {"action_key": str(key or uuid.uuid4()), "next": "/app/today/"}
     if acted_at is not None:
         data["acted_at"] = acted_at
     return client.post(reverse(name, args=[walk.pk]), data, **{**JSON, **extra})
@@ -110,7 +110,7 @@ def test_a_queued_start_is_recorded_when_she_tapped_in_any_offset(officer, walk,
     assert walk.started_at == tapped and event(walk, "started").at == tapped
     assert datetime.fromisoformat(response.json()["done_at"]) == tapped
     # The walk's page says so, in London time.
-    page = officer.get(reverse("patrols:walk_detail", args=[walk.pk]))
+    page = officer.get(reverse("patrols:officer_walk", args=[walk.pk]))
     assert "Started at 14:05." in page.content.decode()
 
 
@@ -132,7 +132,7 @@ def test_a_queued_finish_and_nothing_to_log_are_recorded_when_she_did_them(offic
     walk.refresh_from_db()
     assert walk.finished_at == finish_at and event(walk, "completed").at == finish_at
     assert walk.nothing_to_log_at == nothing_at and event(walk, "nothing_to_log").at == nothing_at
-    page = officer.get(reverse("patrols:walk_detail", args=[walk.pk])).content.decode()
+    page = officer.get(reverse("patrols:officer_walk", args=[walk.pk])).content.decode()
     assert "Started at 14:05, finished at 14:58." in page
 
 
@@ -374,10 +374,10 @@ def test_a_repeated_time_field_is_read_once_and_refused_cleanly(officer, walk):
 def test_without_javascript_a_bad_time_is_a_message_not_a_500(officer, walk):
     response = officer.post(
         reverse("patrols:walk_start", args=[walk.pk]),
-        {"acted_at": "2026-02-30T14:05:00+00:00", "next": "/today/"},
+        {"acted_at": "2026-02-30T14:05:00+00:00", "next": "/app/today/"},
     )
-    assert response.status_code == 302 and response["Location"] == "/today/"
-    page = officer.get("/today/").content.decode()
+    assert response.status_code == 302 and response["Location"] == "/app/today/"
+    page = officer.get("/app/today/").content.decode()
     assert "not a real date and time" in page
     started(walk, NOW.replace(hour=14, minute=5))
     form = officer.post(

@@ -52,11 +52,11 @@ def resident_viewed(resident):
 
 def test_an_officer_opening_a_walk_logs_that_she_saw_the_resident(client, walk, officer_a):
     client.force_login(officer_a.user)
-    assert client.get(reverse("patrols:walk_detail", args=[walk.pk]), REMOTE_ADDR=IP).status_code == 200
+    assert client.get(reverse("patrols:officer_walk", args=[walk.pk]), REMOTE_ADDR=IP).status_code == 200
     [event] = resident_viewed(walk.resident)
     assert event.actor == officer_a.user and event.actor_label == officer_a.user.email
     assert event.ip_address == IP
-    assert event.path == f"/walks/{walk.pk}/" and event.summary == f"walk {walk.pk}"
+    assert event.path == f"/app/walks/{walk.pk}/" and event.summary == f"walk {walk.pk}"
     assert timezone.now() - event.at < timedelta(minutes=1)
 
 
@@ -215,7 +215,7 @@ def test_signing_in_is_logged(client, resident_a):
 
 def test_the_log_holds_no_resident_personal_data(client, walk, officer_a, sergeant):
     client.force_login(officer_a.user)
-    client.get(reverse("patrols:walk_detail", args=[walk.pk]))
+    client.get(reverse("patrols:officer_walk", args=[walk.pk]))
     client.get(reverse("participants:my_residents"))
     client.force_login(walk.resident.user)
     client.get(reverse("participants:my_data"))

@@ -159,7 +159,7 @@ def test_walk_page_is_seen_by_her_her_officer_and_the_sergeant_only(
     assert reverse("account_login") in client.get(url).url
     for user in (walk_a.resident.user, walk_a.officer.user, sergeant):
         client.force_login(user)
-        response = client.get(url)
+        response = client.get(url, follow=True)  # her officer's is in her app (/app/walks/<pk>/)
         assert response.status_code == 200
         assert walk_a.walk_code in response.content.decode()
     for outsider in (resident_b.user, officer_b.user):
@@ -197,7 +197,9 @@ def test_after_a_walk_her_page_says_what_happened_not_who_is_coming(client, walk
     assert "Who is coming" not in html and "She will say this code" not in html
     assert walk_a.walk_code not in html
     client.force_login(walk_a.officer.user)
-    assert walk_a.walk_code not in client.get(url).content.decode()  # nor the code to say, for her officer
+    officer_page = client.get(url, follow=True)
+    assert officer_page.redirect_chain == [(reverse("patrols:officer_walk", args=[walk_a.pk]), 302)]
+    assert walk_a.walk_code not in officer_page.content.decode()  # nor the code to say, for her officer
 
 
 def test_booked_and_started_walks_still_say_who_is_coming(client, walk_a):

@@ -363,7 +363,7 @@ def test_a_disclosure_is_recorded_apart_and_seen_only_by_her_officer_and_the_ser
     walk_page = reverse("patrols:walk_detail", args=[walk.pk])
     for user in (officer_a.user, sergeant):
         client.force_login(user)
-        assert secret in client.get(walk_page).content.decode()
+        assert secret in client.get(walk_page, follow=True).content.decode()  # hers: in the app
     pages = [
         walk_page,
         reverse("patrols:my_walks"),

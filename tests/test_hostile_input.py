@@ -437,7 +437,7 @@ def test_profile_form_edit(stage, resident_a):
                     )
                     shows_escaped(body, resident.preferred_name, "my residents")
                     shows_escaped(body, resident.usual_walk_times, "my residents")
-                walk = reverse("patrols:walk_detail", args=[stage.booked.pk])
+                walk = reverse("patrols:officer_walk", args=[stage.booked.pk])
                 shows_escaped(check(get(stage, "officer_a", walk), "walk"), resident.access_needs, "walk")
 
     run(example, stored)
@@ -497,9 +497,10 @@ def test_booking_form(stage):
                     posted = data.get(field, "")
                     if isinstance(posted, str):
                         assert getattr(new, field) == posted.strip(), f"{field} was changed on the way in"
-                detail = reverse("patrols:walk_detail", args=[new.pk])
                 for role in ("resident_a", "officer_a", "sergeant"):
-                    body = check(get(stage, role, detail), f"walk as {role}")
+                    # her officer's page of it is in her app (/app/walks/<pk>/)
+                    name = "patrols:officer_walk" if role == "officer_a" else "patrols:walk_detail"
+                    body = check(get(stage, role, reverse(name, args=[new.pk])), f"walk as {role}")
                     for value in (new.meeting_point, new.route, new.known_worries):
                         shows_escaped(body, value, f"walk as {role}")
                 body = check(get(stage, "resident_a", reverse("patrols:my_walks")), "my walks")
@@ -531,7 +532,7 @@ def test_move_and_cancel(stage):
             walk = Walk.objects.get(pk=stage.booked.pk)
             if walk.cancel_reason:
                 stored.append(1)
-                body = check(get(stage, "officer_a", reverse("patrols:walk_detail", args=[walk.pk])), "walk")
+                body = check(get(stage, "officer_a", reverse("patrols:officer_walk", args=[walk.pk])), "walk")
                 shows_escaped(body, walk.cancel_reason, "cancel reason")
 
     run(example, stored)
@@ -702,7 +703,7 @@ def test_disclosure_form(stage):
             if disclosure is not None:
                 stored.append(1)
                 body = check(
-                    get(stage, "officer_a", reverse("patrols:walk_detail", args=[stage.walking.pk])), "walk"
+                    get(stage, "officer_a", reverse("patrols:officer_walk", args=[stage.walking.pk])), "walk"
                 )
                 for value in (disclosure.what_was_said, disclosure.referred_to, disclosure.reference):
                     shows_escaped(body, value, "disclosure")
@@ -758,7 +759,7 @@ def test_a_change_on_the_last_date_there_is_is_refused_not_a_500(stage, first_da
         st.one_of(
             hostile_text,
             st.sampled_from(
-                ["//evil.example", "https://evil.example/", "/today/\r\nX: 1", "/\x00", "\\\\evil"]
+                ["//evil.example", "https://evil.example/", "/app/today/\r\nX: 1", "/\x00", "\\\\evil"]
             ),
         )
     ),
@@ -849,7 +850,7 @@ def test_a_walk_action_goes_only_to_a_path_on_this_site(stage, next_url):
         stage, "officer_a", reverse("patrols:walk_start", args=[stage.booked.pk]), {"next": next_url}
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("patrols:walk_detail", args=[stage.booked.pk])
+    assert response["Location"] == reverse("patrols:officer_walk", args=[stage.booked.pk])
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 
 from patrols import booking, concerns, walks
@@ -36,7 +36,7 @@ def officer(client, officer_a):
 
 def act(client, name: str, walk: Walk, key: uuid.UUID | str, **extra):
     return client.post(
-        reverse(name, args=[walk.pk]), {"action_key": str(key), "next": "/today/"}, **JSON, **extra
+        reverse(name, args=[walk.pk]), {"action_key": str(key), "next": "/app/today/"}, **JSON, **extra
     )
 
 
@@ -64,7 +64,7 @@ def test_the_same_action_key_twice_does_it_once(officer, walk, name, kind, statu
     first = act(officer, name, walk, key)
     again = act(officer, name, walk, key)
     assert first.status_code == again.status_code == 200
-    assert first.json()["ok"] and again.json()["next"] == "/today/"
+    assert first.json()["ok"] and again.json()["next"] == "/app/today/"
     walk.refresh_from_db()
     assert walk.status == status
     assert WalkEvent.objects.filter(walk=walk, kind=kind).count() == 1
@@ -123,8 +123,8 @@ def test_a_damaged_action_key_is_a_400_with_a_reason_and_nothing_done(officer, w
 
 
 def test_a_plain_form_post_without_a_key_still_works(officer, walk):
-    response = officer.post(reverse("patrols:walk_start", args=[walk.pk]), {"next": "/today/"})
-    assert response.status_code == 302 and response["Location"] == "/today/"
+    response = officer.post(reverse("patrols:walk_start", args=[walk.pk]), {"next": "/app/today/"})
+    assert response.status_code == 302 and response["Location"] == "/app/today/"
     walk.refresh_from_db()
     assert walk.status == Walk.Status.IN_PROGRESS
 
@@ -204,8 +204,9 @@ def test_today_lists_the_pages_to_keep_and_marks_only_its_offline_copy(
     )
     keys = {entry["key"] for entry in listed}
     assert {
-        "/today/", "/concerns/", "/schedule/", f"/walks/{walk.pk}/", f"/walks/{walk.pk}/concerns/new/",
-        f"/walks/{walk.pk}/finish/?next=/today/", f"/walks/{walk.pk}/finish/",
+        "/app/today/", "/app/concerns/", "/app/schedule/", f"/app/walks/{walk.pk}/",
+        f"/app/walks/{walk.pk}/concerns/new/", f"/app/walks/{walk.pk}/finish/?next=/app/today/",
+        f"/app/walks/{walk.pk}/finish/",
     } == keys  # fmt: skip
     for entry in listed:
         with django_assert_max_num_queries(12, info=entry["url"]):
@@ -217,14 +218,14 @@ def test_a_walk_beyond_tomorrow_is_never_marked_and_a_kept_walk_page_leaves_disc
     officer, walk, officer_a, resident_a
 ):
     later = WalkFactory(resident=resident_a, officer=officer_a, starts_at=timezone.now() + timedelta(days=3))
-    for url in (f"/walks/{later.pk}/?offline=1", f"/walks/{later.pk}/concerns/new/?offline=1"):
+    for url in (f"/app/walks/{later.pk}/?offline=1", f"/app/walks/{later.pk}/concerns/new/?offline=1"):
         assert OFFLINE_HEADER not in officer.get(url), url
     walk = walks.start_walk(walk=walk, by=officer_a.user)
     Disclosure.objects.create(
         walk=walk, officer=officer_a, what_was_said="SECRET-DISCLOSURE", referred_to="MASH"
     )
-    assert "SECRET-DISCLOSURE" in officer.get(f"/walks/{walk.pk}/").content.decode()
-    kept = officer.get(f"/walks/{walk.pk}/?offline=1")
+    assert "SECRET-DISCLOSURE" in officer.get(f"/app/walks/{walk.pk}/").content.decode()
+    kept = officer.get(f"/app/walks/{walk.pk}/?offline=1")
     assert kept[OFFLINE_HEADER] == "officer" and "SECRET-DISCLOSURE" not in kept.content.decode()
 
 
@@ -235,9 +236,9 @@ def test_the_kept_schedule_names_residents_only_today_and_tomorrow(officer, walk
         starts_at=timezone.now() + timedelta(days=3),
         meeting_point="Far spot",
     )
-    online = officer.get("/schedule/").content.decode()
+    online = officer.get("/app/schedule/").content.decode()
     assert "Far spot" in online
-    kept = officer.get("/schedule/?offline=1")
+    kept = officer.get("/app/schedule/?offline=1")
     html = kept.content.decode()
     assert kept[OFFLINE_HEADER] == "officer"
     assert walk.meeting_point in html and later.meeting_point not in html
@@ -245,8 +246,9 @@ def test_the_kept_schedule_names_residents_only_today_and_tomorrow(officer, walk
 
 def test_the_sergeant_and_residents_pages_are_never_marked(client, sergeant, resident_a, walk):
     client.force_login(sergeant)
-    for url in (f"/walks/{walk.pk}/?offline=1", f"/walks/{walk.pk}/concerns/new/?offline=1"):
-        assert OFFLINE_HEADER not in client.get(url), url
+    for url in (f"/walks/{walk.pk}/?offline=1", f"/app/walks/{walk.pk}/concerns/new/?offline=1"):
+        response = client.get(url)
+        assert response.status_code == 200 and OFFLINE_HEADER not in response, url
     client.force_login(resident_a.user)
     assert OFFLINE_HEADER not in client.get(f"/walks/{walk.pk}/?offline=1")
     assert OFFLINE_HEADER not in client.get("/walks/?offline=1")
@@ -259,7 +261,9 @@ def test_the_manifest_says_what_an_install_needs(client):
     response = client.get(reverse("patrols:app_manifest"))
     assert response["Content-Type"] == "application/manifest+json"
     data = response.json()
-    assert data["start_url"] == "/today/" and data["display"] == "standalone" and data["scope"] == "/"
+    # The officer's app is /app/ and nothing wider (issue 17: "scope limited to the officer's pages").
+    assert data["start_url"] == data["id"] == "/app/today/" and data["scope"] == "/app/"
+    assert data["display"] == "standalone"
     for icon in data["icons"]:
         png = client.get(icon["src"])
         body = b"".join(png.streaming_content) if png.streaming else png.content
@@ -267,10 +271,11 @@ def test_the_manifest_says_what_an_install_needs(client):
         assert body[:8] == b"\x89PNG\r\n\x1a\n" and f"{width}x{width}" == icon["sizes"], icon
 
 
-def test_the_service_worker_is_served_for_the_whole_site_and_never_cached(client):
+def test_the_service_worker_is_served_in_the_app_and_never_cached(client):
     response = client.get(reverse("patrols:service_worker"))
+    assert reverse("patrols:service_worker") == "/app/service-worker.js"  # so its scope is /app/
     assert response["Content-Type"].startswith("text/javascript")
-    assert response["Cache-Control"] == "no-cache" and response["Service-Worker-Allowed"] == "/"
+    assert response["Cache-Control"] == "no-cache" and "Service-Worker-Allowed" not in response
     body = response.content.decode()
     assert body.startswith("self.WALKANDTALK = ")
     assert "vendor/workbox/workbox-sw.js" in body and 'importScripts(CONFIG.static["js/sw-push.js"]' in body
@@ -304,11 +309,93 @@ def test_her_open_concerns_pages_are_kept_without_what_the_resident_said(officer
     listed = json.loads(
         html.split('<script id="offline-urls" type="application/json">')[1].split("</script>")[0]
     )
-    assert {"url": f"/concerns/{concern.pk}/?offline=1", "key": f"/concerns/{concern.pk}/"} in listed
-    assert "HER-OWN-WORDS" in officer.get(f"/concerns/{concern.pk}/").content.decode()
-    kept = officer.get(f"/concerns/{concern.pk}/?offline=1")
+    assert {"url": f"/app/concerns/{concern.pk}/?offline=1", "key": f"/app/concerns/{concern.pk}/"} in listed
+    assert "HER-OWN-WORDS" in officer.get(f"/app/concerns/{concern.pk}/").content.decode()
+    kept = officer.get(f"/app/concerns/{concern.pk}/?offline=1")
     assert kept[OFFLINE_HEADER] == "officer" and "HER-OWN-WORDS" not in kept.content.decode()
     # A concern that is no longer open is not listed.
     concerns.add_update(concern=concern, by=officer_a.user, note="Fixed", new_status="resolved")
     html = officer.get(reverse("patrols:today")).content.decode()
-    assert f"/concerns/{concern.pk}/" not in html
+    assert f"/app/concerns/{concern.pk}/" not in html
+
+
+# -- the app's scope: every officer page under /app/, the old URLs sent on ------------------------------
+
+
+def test_every_officer_page_is_under_the_app_scope():
+    pk = {"pk": 1}
+    names = [
+        ("patrols:today", {}), ("patrols:schedule", {}), ("patrols:my_concerns", {}),
+        ("patrols:area_concerns", {}), ("patrols:availability", {}), ("patrols:officer_walk", pk),
+        ("patrols:walk_start", pk), ("patrols:walk_finish", pk), ("patrols:walk_no_show", pk),
+        ("patrols:walk_nothing_to_log", pk), ("patrols:concern_new", pk), ("patrols:disclosure_new", pk),
+        ("patrols:concern_detail", pk), ("patrols:concern_pin", pk), ("patrols:concern_refer", pk),
+        ("patrols:window_delete", pk), ("patrols:exception_delete", pk), ("participants:my_residents", {}),
+        ("participants:push", {}), ("participants:push_subscribe", {}), ("participants:push_unsubscribe", {}),
+        ("participants:push_device_remove", pk), ("patrols:app_manifest", {}), ("patrols:service_worker", {}),
+        ("patrols:app_offline", {}),
+    ]  # fmt: skip
+    outside = [name for name, kwargs in names if not reverse(name, kwargs=kwargs).startswith("/app/")]
+    assert not outside
+    # and a resident's pages are not in it
+    assert not reverse("patrols:walk_detail", args=[1]).startswith("/app/")
+    assert not reverse("patrols:my_walks").startswith("/app/")
+
+
+OLD_URLS = [
+    "/today/", "/schedule/", "/concerns/", "/concerns/area/", "/concerns/7/", "/concerns/7/pin/",
+    "/availability/", "/walks/7/finish/", "/walks/7/concerns/new/", "/walks/7/disclosures/new/",
+    "/my-residents/", "/notifications/", "/offline/", "/app.webmanifest",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("old", OLD_URLS)
+def test_an_old_officer_url_is_sent_on_for_good_to_its_new_one(client, old):
+    response = client.get(old + "?next=/app/today/")
+    assert response.status_code == 301 and response["Location"] == f"/app{old}?next=/app/today/"
+    assert resolve(f"/app{old}").url_name not in ("moved_to_app", None)  # a page of the app answers it
+
+
+def test_a_resident_keeps_her_walk_pages_and_an_officer_is_sent_to_hers(client, walk, resident_a, officer_a):
+    for kept in (f"/walks/{walk.pk}/feedback/", f"/concerns/{walk.pk}/fixed/", "/walks/", "/walks/book/"):
+        assert client.get(kept).status_code == 302  # to sign in: not moved (no 301)
+    client.force_login(resident_a.user)
+    assert client.get(f"/walks/{walk.pk}/").status_code == 200
+    assert client.get(f"/app/walks/{walk.pk}/").status_code == 403
+    client.force_login(officer_a.user)
+    response = client.get(f"/walks/{walk.pk}/?offline=1")
+    assert response.status_code == 302 and response["Location"] == f"/app/walks/{walk.pk}/?offline=1"
+    assert client.get(response["Location"])[OFFLINE_HEADER] == "officer"
+
+
+def test_an_action_queued_with_its_old_url_is_still_done_once(officer, walk, officer_a):
+    """The phone's outbox keeps the URL it posts to (static/js/outbox.js, item.url): an entry queued
+    before the move posts to /walks/<pk>/start/. It is sent on with its method and body (308), and
+    done once by its action key, however often the phone sends it."""
+    key = str(uuid.uuid4())
+    old = f"/walks/{walk.pk}/start/"
+    first = officer.post(old, {"action_key": key, "next": "/today/"}, **JSON)
+    assert first.status_code == 308 and first["Location"] == f"/app/walks/{walk.pk}/start/"
+    for _ in range(2):
+        response = officer.post(old, {"action_key": key, "next": "/today/"}, follow=True, **JSON)
+        assert response.status_code == 200 and response.json()["ok"], response.content
+    walk.refresh_from_db()
+    assert walk.status == Walk.Status.IN_PROGRESS
+    assert WalkEvent.objects.filter(walk=walk, action_key=key).count() == 1
+    # a follow-up queued with the old concern URL, too
+    concern = concern_on(walk)
+    update_key = str(uuid.uuid4())
+    response = officer.post(
+        f"/concerns/{concern.pk}/", {"note": "Chased", "action_key": update_key}, follow=True, **JSON
+    )
+    assert response.status_code == 200 and response.json()["ok"]
+    assert ConcernUpdate.objects.filter(concern=concern, note="Chased").count() == 1
+
+
+def test_the_old_worker_url_serves_a_worker_that_removes_itself(client):
+    response = client.get("/service-worker.js")
+    body = response.content.decode()
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/javascript")
+    assert response["Cache-Control"] == "no-cache" and "Service-Worker-Allowed" not in response
+    assert "self.registration.unregister()" in body and "importScripts" not in body
+    assert 'addEventListener("fetch"' not in body  # it serves nothing

@@ -129,7 +129,7 @@ def test_a_booking_reaches_her_phone_by_push_as_well_as_by_email(service, office
     assert received["payload"] == {
         "title": "Walk booked: Tue 8 Dec 19:00",
         "body": "Open to see the walk.",
-        "url": f"http://testserver/walks/{walk.pk}/",
+        "url": f"http://testserver/app/walks/{walk.pk}/",
         "tag": f"walk-{walk.pk}",
     }
     assert received["ttl"] == 24 * 3600
@@ -212,7 +212,7 @@ def test_her_day_plan_is_pushed(service, officer, resident):
     assert pushed(service)[-1] == {
         "title": "Your day: 1 walk on Tue 8 Dec",
         "body": "Open Today for the times and meeting points.",
-        "url": "http://testserver/today/",
+        "url": "http://testserver/app/today/",
         "tag": "day-plan-2026-12-08",
     }
     assert_discreet(pushed(service)[-1], resident)
@@ -244,7 +244,7 @@ def test_a_partners_question_is_pushed_and_its_other_answers_are_not(service, of
         {
             "title": "A partner has a question",
             "body": "About a concern you logged. Open to answer.",
-            "url": f"http://testserver/concerns/{concern.pk}/",
+            "url": f"http://testserver/app/concerns/{concern.pk}/",
             "tag": f"concern-{concern.pk}",
         }
     ]

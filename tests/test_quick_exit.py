@@ -52,6 +52,7 @@ def html_pages(scene, role: str) -> dict[str, str]:  # noqa: F811
             "javascript-catalog",
             "patrols:app_manifest",  # JSON, and the service worker is a script: not pages
             "patrols:service_worker",
+            "patrols:retired_service_worker",
             "patrols:app_offline",  # the officer app's own offline page: officers' pages go without it
         ):
             continue

@@ -209,19 +209,19 @@ def test_finish_asks_first_and_the_question_changes_nothing(client, walk, office
     walks.start_walk(walk=walk, by=officer_a.user)
     before = walk_state(walk)
 
-    response = client.get(reverse("patrols:walk_finish", args=[walk.pk]), {"next": "/today/"})
+    response = client.get(reverse("patrols:walk_finish", args=[walk.pk]), {"next": "/app/today/"})
 
     assert response.status_code == 200
     html = response.content.decode()
     assert "Finish the walk?" in html and "Yes, finish the walk" in html
-    assert 'method="post"' in html and 'name="next" value="/today/"' in html
-    assert 'href="/today/">No, the walk goes on' in html
+    assert 'method="post"' in html and 'name="next" value="/app/today/"' in html
+    assert 'href="/app/today/">No, the walk goes on' in html
     assert walk_state(walk) == before
     assert walk.status == Walk.Status.IN_PROGRESS
 
     with time_machine.travel(at("18:40"), tick=False):
-        response = post(client, "patrols:walk_finish", walk, next="/today/")
-    assert response.status_code == 302 and response.url == "/today/"
+        response = post(client, "patrols:walk_finish", walk, next="/app/today/")
+    assert response.status_code == 302 and response.url == "/app/today/"
     walk.refresh_from_db()
     assert walk.status == Walk.Status.COMPLETED and walk.finished_at == at("18:40")
     assert [e.kind for e in walk.events.all()] == [WalkEvent.Kind.STARTED, WalkEvent.Kind.COMPLETED]
@@ -235,7 +235,7 @@ def test_the_finish_question_goes_back_only_to_a_path_on_this_site(client, walk,
     response = client.get(reverse("patrols:walk_finish", args=[walk.pk]), {"next": "https://evil.example/"})
     html = response.content.decode()
     assert "evil.example" not in html
-    assert f'href="{reverse("patrols:walk_detail", args=[walk.pk])}">No, the walk goes on' in html
+    assert f'href="{reverse("patrols:officer_walk", args=[walk.pk])}">No, the walk goes on' in html
 
 
 def test_a_walk_that_is_not_under_way_has_nothing_to_finish(client, walk, officer_a):
@@ -253,7 +253,7 @@ def test_finish_walk_is_a_link_to_the_question_kept_apart_from_log_a_concern(cli
     client.force_login(officer_a.user)
     walks.start_walk(walk=walk, by=officer_a.user)
     finish = reverse("patrols:walk_finish", args=[walk.pk])
-    for page in (reverse("patrols:today"), reverse("patrols:walk_detail", args=[walk.pk])):
+    for page in (reverse("patrols:today"), reverse("patrols:officer_walk", args=[walk.pk])):
         html = client.get(page).content.decode()
         assert f'action="{finish}"' not in html, page
         assert html.count("Finish walk</a>") == 1, page
@@ -264,4 +264,4 @@ def test_finish_walk_is_a_link_to_the_question_kept_apart_from_log_a_concern(cli
 def test_an_unsafe_next_address_is_ignored(client, walk, officer_a):
     client.force_login(officer_a.user)
     response = post(client, "patrols:walk_start", walk, next="https://evil.example/")
-    assert response.url == reverse("patrols:walk_detail", args=[walk.pk])
+    assert response.url == reverse("patrols:officer_walk", args=[walk.pk])

@@ -18,7 +18,7 @@ from participants.roles import OFFICER, SERGEANT, role_of
 
 from .. import concerns as concern_service
 from .. import offline, referrals
-from ..access import concern_for, walk_for
+from ..access import concern_for, walk_for, walk_page
 from ..forms import (
     ConcernFilterForm,
     ConcernForm,
@@ -52,7 +52,7 @@ def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
         except concern_service.ConcernError as error:
             form.add_error(None, str(error))
         else:
-            done = reverse("patrols:walk_detail", args=[walk.pk])
+            done = walk_page(request.user, walk.pk)
             # Sent in the background from another page (the phone's outbox): that page says so itself,
             # and a flash message would turn up later on some unrelated page.
             if created and not request.headers.get("X-Concern-Outbox"):
@@ -77,6 +77,7 @@ def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
         return JsonResponse({"ok": False, "errors": errors}, status=400)
     context = {
         "walk": walk,
+        "walk_url": walk_page(request.user, walk.pk),
         "form": form,
         "map_tile_url": settings.MAP_TILE_URL,
         "map_attribution": settings.MAP_ATTRIBUTION,
@@ -189,6 +190,7 @@ def _detail_page(
         )
     context = {
         "concern": concern,
+        "walk_url": walk_page(request.user, concern.walk_id),
         "updates": updates,
         "form": form,
         "refer_form": refer_form,
@@ -303,5 +305,6 @@ def disclosure_new(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(request, "Disclosure recorded. Only you and the sergeant can see it.")
-            return redirect("patrols:walk_detail", pk=walk.pk)
-    return render(request, "patrols/disclosure_form.html", {"walk": walk, "form": form})
+            return redirect(walk_page(request.user, walk.pk))
+    context = {"walk": walk, "form": form, "walk_url": walk_page(request.user, walk.pk)}
+    return render(request, "patrols/disclosure_form.html", context)

@@ -20,7 +20,7 @@ from participants.roles import OFFICER, SERGEANT
 
 from .. import availability, offline
 from .. import walks as walk_life
-from ..access import walk_for
+from ..access import walk_for, walk_page
 from ..forms import ActionKeyForm, AvailabilityExceptionForm, AvailabilityWindowForm
 from ..models import LONDON, AvailabilityException, AvailabilityWindow, Concern, Walk
 
@@ -144,7 +144,7 @@ def _next_or_walk(request: HttpRequest, target: str, walk: Walk) -> str:
     if not target.startswith("/") or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return reverse("patrols:walk_detail", args=[walk.pk])
+        return walk_page(request.user, walk.pk)
     return target
 
 

@@ -14,7 +14,7 @@ from participants.audit import record_views
 from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
 
 from .. import booking, offline
-from ..access import walk_for
+from ..access import walk_for, walk_page
 from ..calendar import walk_invite
 from ..forms import CancelForm
 from ..models import Disclosure, Referral, Walk
@@ -25,8 +25,23 @@ EVERYONE = (RESIDENT, OFFICER, SERGEANT)
 @role_required(*EVERYONE)
 @require_GET
 def walk_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Her own walk for a resident, her own walks for an officer, any walk for the sergeant."""
+    """Her own walk for a resident, any walk for the sergeant. An officer has her own page of it in her
+    phone app (officer_walk, under /app/): she is sent there, so links in old emails keep working."""
     walk = walk_for(request, pk)
+    if role_of(request.user) == OFFICER:
+        query = request.META.get("QUERY_STRING", "")
+        return redirect(walk_page(request.user, walk.pk) + (f"?{query}" if query else ""))
+    return _walk_page(request, walk)
+
+
+@role_required(OFFICER)
+@require_GET
+def officer_walk(request: HttpRequest, pk: int) -> HttpResponse:
+    """Her own walks for an officer: the same page as the resident's, in the officer's app (/app/)."""
+    return _walk_page(request, walk_for(request, pk))
+
+
+def _walk_page(request: HttpRequest, walk: Walk) -> HttpResponse:
     kept = offline.offline_copy(request) and offline.in_window(walk)
     context = {
         "walk": walk,
@@ -41,6 +56,7 @@ def walk_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if kept
         else Disclosure.objects.visible_to(request.user).filter(walk=walk),
         "offline_copy": kept,
+        "walk_url": walk_page(request.user, walk.pk),
     }
     if role_of(request.user) != RESIDENT:
         record_views(request=request, objects=[walk.resident], detail=f"walk {walk.pk}")
@@ -81,8 +97,9 @@ def walk_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(request, _who_is_told(request))
-            return redirect("patrols:walk_detail", pk=walk.pk)
-    return render(request, "patrols/walk_cancel.html", {"walk": walk, "form": form})
+            return redirect(walk_page(request.user, walk.pk))
+    context = {"walk": walk, "form": form, "walk_url": walk_page(request.user, walk.pk)}
+    return render(request, "patrols/walk_cancel.html", context)
 
 
 def _who_is_told(request: HttpRequest) -> str:

@@ -1,6 +1,7 @@
 /* Walk and Talk: the officer's phone app (issue 17), on every officer page. Registers the service
-   worker (frontend/service-worker.js, served at /service-worker.js); on Today, asks it to fetch and keep
-   the pages she may need with no signal (the list is the server's: patrols/offline.py); and on sign-out
+   worker (frontend/service-worker.js, served at /app/service-worker.js: its scope is /app/, where all
+   her pages are); on Today, asks it to fetch and keep the pages she may need with no signal (the list
+   is the server's: patrols/offline.py); and on sign-out
    empties every cache on this phone and the outbox's sent items before the sign-out goes. */
 (function () {
   "use strict";
@@ -17,9 +18,19 @@
     });
   }
 
-  navigator.serviceWorker.register(app.dataset.worker, { scope: "/" }).catch(function () {
+  navigator.serviceWorker.register(app.dataset.worker, { scope: app.dataset.scope }).catch(function () {
     /* no worker (private mode, an old browser): the pages still work online, and the outbox too */
   });
+  // A phone that had the app before it moved to /app/ has a worker at scope "/" too: it goes (its
+  // caches go with the retired worker the old URL now serves, patrols/views/app.py).
+  var scope = new URL(app.dataset.scope, window.location.href).href;
+  if (navigator.serviceWorker.getRegistrations) {
+    navigator.serviceWorker.getRegistrations().then(function (registrations) {
+      registrations.forEach(function (registration) {
+        if (registration.scope !== scope) { registration.unregister(); }
+      });
+    }).catch(function () {});
+  }
 
   var warm = document.getElementById("offline-urls");
   var banner = document.getElementById("offline-banner");

@@ -21,11 +21,14 @@
   function withTimeout(promise, ms) {
     return Promise.race([promise, new Promise(function (resolve) { setTimeout(function () { resolve(null); }, ms); })]);
   }
-  // The app's service worker registration (the PWA's; it imports sw-push.js), or null.
+  // The app's service worker registration (the PWA's, scope /app/; it imports sw-push.js), or null.
+  var app = document.getElementById("officer-app");
+  var scope = app && app.dataset.scope ? app.dataset.scope : "/app/";
   function registration() {
     if (!supported) { return Promise.resolve(null); }
-    return navigator.serviceWorker.getRegistration().then(function (found) {
-      return found ? withTimeout(navigator.serviceWorker.ready, WAIT_MS) : null;
+    return navigator.serviceWorker.getRegistration(scope).then(function (found) {
+      if (!found) { return null; }
+      return found.active ? found : withTimeout(navigator.serviceWorker.ready, WAIT_MS);
     }).catch(function () { return null; });
   }
   function currentSubscription() {

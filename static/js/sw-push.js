@@ -11,16 +11,16 @@ self.addEventListener("push", function (event) {
     body: message.body || "Open the app to see what changed.",
     tag: message.tag || undefined,
     renotify: Boolean(message.tag),
-    data: { url: message.url || "/" }
+    data: { url: message.url || self.registration.scope }
   };
   event.waitUntil(self.registration.showNotification(title, options));
 });
 
 self.addEventListener("notificationclick", function (event) {
   event.notification.close();
-  var target = new URL((event.notification.data && event.notification.data.url) || "/", self.location.origin);
-  // Only ever our own pages: a payload cannot send her elsewhere.
-  if (target.origin !== self.location.origin) { target = new URL("/", self.location.origin); }
+  var target = new URL((event.notification.data && event.notification.data.url) || self.registration.scope, self.location.origin);
+  // Only ever our own pages: a payload cannot send her elsewhere (the app's start, /app/, otherwise).
+  if (target.origin !== self.location.origin) { target = new URL(self.registration.scope); }
   event.waitUntil(
     self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
       for (var i = 0; i < windows.length; i++) {

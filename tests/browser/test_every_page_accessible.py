@@ -199,7 +199,8 @@ def test_every_public_page_is_accessible(page: Page, viewport):
             "account_reset_password_done",
         )
     ]
-    downloads = [reverse(name) for name in ("healthz", "patrols:app_manifest", "patrols:service_worker")]
+    workers = ("patrols:service_worker", "patrols:retired_service_worker")
+    downloads = [reverse(name) for name in ("healthz", "patrols:app_manifest", *workers)]
     sweep(page, pages, downloads=downloads)
 
 
@@ -235,8 +236,8 @@ def officer_pages(scene: Scene) -> tuple[list[str], list[str]]:
         reverse("patrols:today"),
         reverse("patrols:schedule"),
         reverse("participants:my_residents"),
-        reverse("patrols:walk_detail", args=[walk]),
-        reverse("patrols:walk_detail", args=[done]),
+        reverse("patrols:officer_walk", args=[walk]),  # hers, in the app (/app/)
+        reverse("patrols:officer_walk", args=[done]),
         reverse("patrols:walk_cancel", args=[walk]),
         reverse("patrols:walk_finish", args=[walk]),  # the question (this walk is not under way yet)
         reverse("patrols:concern_new", args=[done]),

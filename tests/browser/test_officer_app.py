@@ -64,7 +64,7 @@ def open_today_with_signal(new_page, relay: Relay, walk: Walk) -> Page:
     page = new_page(base_url=relay.url)
     page.route(TILES, lambda route: route.abort())
     sign_in(page, walk.officer.user.email, PASSWORD)
-    page.goto("/today/")
+    page.goto("/app/today/")
     expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
     # The worker has fetched and kept the pages Today lists (static/js/app.js sets this when it has).
     page.wait_for_function(READY)
@@ -88,19 +88,22 @@ def test_the_app_is_installable(new_page, live_server, viewport):
     walk = walk_about_to_start()
     page = new_page()
     sign_in(page, walk.officer.user.email, PASSWORD)
-    page.goto("/today/")
+    page.goto("/app/today/")
     page.wait_for_function(READY)
     manifest = page.evaluate(
         "() => fetch(document.querySelector('link[rel=manifest]').href).then((r) => r.json())"
     )
-    assert manifest["start_url"] == "/today/" and manifest["display"] == "standalone"
-    assert manifest["scope"] == "/" and manifest["theme_color"] == "#3a2a6b"
+    assert manifest["start_url"] == manifest["id"] == "/app/today/" and manifest["display"] == "standalone"
+    assert manifest["scope"] == "/app/" and manifest["theme_color"] == "#3a2a6b"
     sizes = {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]}
     assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
     registration = page.evaluate(
         "() => navigator.serviceWorker.ready.then((r) => ({scope: r.scope, script: r.active.scriptURL}))"
     )
-    assert registration == {"scope": f"{live_server.url}/", "script": f"{live_server.url}/service-worker.js"}
+    assert registration == {
+        "scope": f"{live_server.url}/app/",
+        "script": f"{live_server.url}/app/service-worker.js",
+    }
     page.reload()
     assert page.evaluate("() => Boolean(navigator.serviceWorker.controller)")
 
@@ -108,15 +111,16 @@ def test_the_app_is_installable(new_page, live_server, viewport):
     later = WalkFactory(
         resident=walk.resident, officer=walk.officer, starts_at=timezone.now() + timedelta(days=3)
     )
-    page.goto(f"/walks/{later.pk}/")
-    page.goto("/availability/")
+    page.goto(f"/app/walks/{later.pk}/")
+    page.goto("/app/availability/")
     kept = page.evaluate(
         """() => caches.open("walkandtalk-officer-pages").then((cache) => cache.keys())
               .then((requests) => requests.map((r) => new URL(r.url).pathname + new URL(r.url).search))"""
     )
     assert sorted(kept) == sorted([
-        "/today/", "/concerns/", "/schedule/", f"/walks/{walk.pk}/", f"/walks/{walk.pk}/concerns/new/",
-        f"/walks/{walk.pk}/finish/?next=/today/", f"/walks/{walk.pk}/finish/",
+        "/app/today/", "/app/concerns/", "/app/schedule/", f"/app/walks/{walk.pk}/",
+        f"/app/walks/{walk.pk}/concerns/new/", f"/app/walks/{walk.pk}/finish/?next=/app/today/",
+        f"/app/walks/{walk.pk}/finish/",
     ])  # fmt: skip
     cdp = page.context.new_cdp_session(page)
     app = cdp.send("Page.getAppManifest")
@@ -183,19 +187,19 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
     assert_accessible(page)
     log_concern_offline(page, "Rye Lane alley", "Badly lit")
     # The second from the kept form opened again: it is a concern of its own (its own draft key).
-    page.goto("/today/")
+    page.goto("/app/today/")
     page.get_by_role("link", name="Log a concern").click()
     log_concern_offline(page, "Bus stop on Peckham High Street", "Unsafe transport stop")
     expect(page.locator("#outbox-summary")).to_have_text("3 actions waiting to send")
 
     # Finish, from Today, through the "finish?" question the phone kept.
-    page.goto("/today/")
+    page.goto("/app/today/")
     page.get_by_role("link", name="Finish walk").click()
     expect(page.get_by_role("heading", level=1, name="Finish the walk?")).to_be_visible()
     assert_accessible(page)
     tapped_finish = timezone.now()
     page.get_by_role("button", name="Yes, finish the walk").click()
-    expect(page).to_have_url(re.compile(r"/today/$"))
+    expect(page).to_have_url(re.compile(r"/app/today/$"))
     expect(page.locator("#outbox-summary")).to_have_text("4 actions waiting to send")
     expect(page.locator(".walk-card [data-status-label]")).to_have_text(
         re.compile(r"^Completed at \d\d:\d\d \(on this phone\)$")
@@ -206,7 +210,7 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
     )
 
     # A follow-up on an open concern, from its kept page.
-    page.goto(f"/concerns/{old_concern.pk}/")
+    page.goto(f"/app/concerns/{old_concern.pk}/")
     expect(page.locator("#offline-banner")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("What happened").fill("Reported to Southwark highways, ref 4471")
@@ -214,14 +218,18 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
     expect(page.locator("#outbox-summary")).to_have_text("5 actions waiting to send")
 
     # Her other kept pages open too, marked; a page never kept gets the app's own offline page.
-    for path, heading in (("/concerns/", None), ("/schedule/", "My schedule"), (f"/walks/{walk.pk}/", None)):
+    for path, heading in (
+        ("/app/concerns/", None),
+        ("/app/schedule/", "My schedule"),
+        (f"/app/walks/{walk.pk}/", None),
+    ):
         page.goto(path)
         expect(page.locator("#offline-banner")).to_be_visible()
         if heading:
             expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
         assert_accessible(page)
         no_sideways_scroll(page)
-    page.goto("/availability/")
+    page.goto("/app/availability/")
     expect(page.get_by_role("heading", level=1, name="No signal")).to_be_visible()
     assert_accessible(page)
     no_sideways_scroll(page)
@@ -234,7 +242,7 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
     time.sleep(2)
     restored = timezone.now()
     relay.start()
-    page.goto("/today/")
+    page.goto("/app/today/")
     wait_for(lambda: WalkEvent.objects.filter(walk=walk, kind="completed").exists(), seconds=15)
     expect(page.locator("#outbox-banner")).to_be_hidden()
     walk.refresh_from_db()
@@ -267,12 +275,12 @@ def test_no_signal_journey_is_sent_in_order_once_and_sign_out_leaves_nothing(new
     # Her walk's page, fresh from the server, says when she started and finished it. (Fetched without
     # opening it: a page fresh from the server would let the phone forget the sent entries now, and
     # signing out must be what removes them here.)
-    html = page.request.get(f"{relay.url}/walks/{walk.pk}/").text()
+    html = page.request.get(f"{relay.url}/app/walks/{walk.pk}/").text()
     times = f"Started at {local_time(started.at)}, finished at {local_time(finished.at)}."
     assert f'<p class="mb-2" id="walk-times">{times}</p>' in html
     page.get_by_role("button", name="Show or hide the menu").click()
     page.get_by_role("button", name="Sign out").click()
-    expect(page).not_to_have_url(re.compile(r"/today/"))
+    expect(page).not_to_have_url(re.compile(r"/app/today/"))
     assert page.evaluate("() => caches.keys()") == []
     assert outbox(page) == []
 
@@ -290,7 +298,7 @@ def test_a_phone_in_another_zone_with_a_slow_clock_is_taken_at_its_word_within_b
     page.clock.install(time=timezone.now() - timedelta(minutes=30))
     page.route(TILES, lambda route: route.abort())
     sign_in(page, walk.officer.user.email, PASSWORD)
-    page.goto("/today/")
+    page.goto("/app/today/")
     page.wait_for_function(READY)
 
     relay.stop()
@@ -310,7 +318,7 @@ def test_a_phone_in_another_zone_with_a_slow_clock_is_taken_at_its_word_within_b
     expect(page.locator("#outbox-summary")).to_have_text("2 actions waiting to send")
 
     relay.start()
-    page.goto("/today/")
+    page.goto("/app/today/")
     wait_for(lambda: WalkEvent.objects.filter(walk=walk, kind="completed").exists(), seconds=15)
     walk.refresh_from_db()
     assert walk.started_at == datetime.fromisoformat(start["actedAt"])
@@ -323,16 +331,17 @@ def test_the_sign_in_page_drops_the_kept_pages_of_a_session_that_ended_elsewhere
     new_page, live_server, viewport
 ):
     """Signed out without this phone's sign-out button (the session ran out, or she signed out on another
-    device): the pages go as soon as the phone meets the sign-in page. The server's Clear-Site-Data
-    "cache" alone would not do it: Chromium leaves Cache Storage alone for "cache" (checked, 156)."""
+    device): the pages go as soon as the phone meets the sign-in page (static/js/sign-in.js: the app's
+    worker, scoped to /app/, never sees that page). The server's Clear-Site-Data "cache" alone would
+    not do it: Chromium leaves Cache Storage alone for "cache" (checked, 156)."""
     walk = walk_about_to_start()
     page = new_page()
     sign_in(page, walk.officer.user.email, PASSWORD)
-    page.goto("/today/")
+    page.goto("/app/today/")
     page.wait_for_function(READY)
     assert "walkandtalk-officer-pages" in page.evaluate("() => caches.keys()")
     page.context.clear_cookies()  # the session is gone
-    page.goto("/today/")  # to the sign-in page
+    page.goto("/app/today/")  # to the sign-in page
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     assert "walkandtalk-officer-pages" not in page.evaluate("() => caches.keys()")
 
@@ -354,8 +363,9 @@ def test_a_refused_action_is_shown_with_why_and_a_damaged_entry_is_reported_with
     )
     page = new_page()
     sign_in(page, cancelled.officer.user.email, PASSWORD)
-    page.goto("/today/")
+    page.goto("/app/today/")
     user = cancelled.officer.user.pk
+    # Queued before the app moved to /app/: the entries name the old URLs, which still work (308).
     items = [
         {"oops": "half an entry"},
         {"key": "3f1c1d8e-4b7a-4c55-9a39-0c4f5a7e1a01", "kind": "start", "walk": str(cancelled.pk),
@@ -390,3 +400,94 @@ def test_a_refused_action_is_shown_with_why_and_a_damaged_entry_is_reported_with
     expect(page.locator("#outbox-banner")).to_be_hidden()
     # The sent finish went too: the page fresh from the server after it was sent shows the walk finished.
     assert outbox(page) == []
+
+
+# -- the app's scope: /app/ (issue 17, point 1) ----------------------------------------------------------
+
+REGISTRATIONS = "() => navigator.serviceWorker.getRegistrations().then((all) => all.map((r) => r.scope))"
+KEPT_URLS = """() => caches.open("walkandtalk-officer-pages").then((cache) => cache.keys())
+    .then((requests) => requests.map((r) => new URL(r.url).pathname))"""
+
+
+@pytest.mark.viewports("phone")
+def test_a_residents_page_is_never_in_the_officers_app(new_page, live_server, viewport):
+    """After an officer used the app on this browser, a resident's page is not controlled by its worker
+    (the worker's scope is /app/): nothing of hers passes through it or is kept."""
+    walk = walk_about_to_start()
+    page = new_page()
+    sign_in(page, walk.officer.user.email, PASSWORD)
+    page.goto("/app/today/")
+    page.wait_for_function(READY)
+    page.reload()
+    assert page.evaluate("() => Boolean(navigator.serviceWorker.controller)")
+    assert page.evaluate(REGISTRATIONS) == [f"{live_server.url}/app/"]
+    # her old links: /today/ and her walk at /walks/<pk>/ go to the app's pages
+    page.goto("/today/")
+    expect(page).to_have_url(f"{live_server.url}/app/today/")
+    page.goto(f"/walks/{walk.pk}/")
+    expect(page).to_have_url(f"{live_server.url}/app/walks/{walk.pk}/")
+    assert page.evaluate("() => Boolean(navigator.serviceWorker.controller)")
+    page.get_by_role("button", name="Show or hide the menu").click()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).not_to_have_url(re.compile(r"/app/"))
+    assert page.evaluate("() => caches.keys()") == []
+
+    sign_in(page, walk.resident.user.email, PASSWORD)
+    for path in ("/walks/", f"/walks/{walk.pk}/"):
+        page.goto(path)
+        expect(page).to_have_url(f"{live_server.url}{path}")
+        assert page.evaluate("() => navigator.serviceWorker.controller") is None, path
+    assert page.evaluate("() => caches.keys()") == []  # nothing kept of her pages
+
+
+def register_old_worker(page: Page, live_server) -> None:
+    """As a phone had it before the app moved: the app's worker at /service-worker.js, scope "/", with
+    what it kept (its precache, and a page kept with an old URL). The old worker is the app's, served
+    at the old URL for this (the site now serves the retired one there)."""
+    worker = page.request.get(f"{live_server.url}/app/service-worker.js").text()
+
+    def old_worker(route):
+        route.fulfill(
+            body=worker,
+            headers={
+                "Content-Type": "text/javascript",
+                "Service-Worker-Allowed": "/",
+                "Cache-Control": "no-cache",
+            },
+        )
+
+    page.context.route(f"{live_server.url}/service-worker.js", old_worker)
+    page.goto("/privacy/")
+    page.evaluate(
+        """() => navigator.serviceWorker.register("/service-worker.js", {scope: "/"})
+            .then(() => navigator.serviceWorker.ready)
+            .then(() => caches.open("walkandtalk-officer-pages"))
+            .then((cache) => cache.put("/today/", new Response("kept before the move")))"""
+    )
+    assert page.evaluate(REGISTRATIONS) == [f"{live_server.url}/"]
+    assert f"workbox-precache-v2-{live_server.url}/" in page.evaluate("() => caches.keys()")
+    page.context.unroute(f"{live_server.url}/service-worker.js")
+
+
+@pytest.mark.viewports("phone")
+def test_the_old_worker_at_the_sites_root_removes_itself_and_what_it_kept(new_page, live_server, viewport):
+    page = new_page()
+    register_old_worker(page, live_server)
+    # The browser checks the worker's URL for a new version (on a visit; here at once): the retired one.
+    page.evaluate("() => navigator.serviceWorker.getRegistration('/').then((r) => r.update())")
+    wait_for(lambda: page.evaluate(REGISTRATIONS) == [], seconds=10)
+    assert page.evaluate("() => caches.keys()") == ["walkandtalk-officer-pages"]  # its precache went
+    assert page.evaluate(KEPT_URLS) == []  # and the page kept with its old URL
+
+
+@pytest.mark.viewports("phone")
+def test_the_app_removes_an_old_worker_it_finds_at_the_sites_root(new_page, live_server, viewport):
+    walk = walk_about_to_start()
+    page = new_page()
+    register_old_worker(page, live_server)
+    sign_in(page, walk.officer.user.email, PASSWORD)
+    page.goto("/app/today/")
+    page.wait_for_function(READY)
+    wait_for(lambda: page.evaluate(REGISTRATIONS) == [f"{live_server.url}/app/"], seconds=10)
+    # and what the app keeps now is under /app/ only
+    assert page.evaluate(KEPT_URLS) and all(path.startswith("/app/") for path in page.evaluate(KEPT_URLS))

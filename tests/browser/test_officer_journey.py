@@ -48,7 +48,7 @@ def assert_accessible_at_rest(page: Page) -> None:
 
 
 def concern_form_is_open(page: Page, walk: Walk) -> None:
-    expect(page).to_have_url(re.compile(rf"/walks/{walk.pk}/concerns/new/$"))
+    expect(page).to_have_url(re.compile(rf"/app/walks/{walk.pk}/concerns/new/$"))
     expect(page.get_by_role("heading", level=1, name="Log a concern")).to_be_visible()
     expect(page.locator("#concern-map.leaflet-container")).to_be_visible()  # the map is drawn
 
@@ -73,7 +73,7 @@ def test_officer_runs_a_walk_logs_concerns_and_follows_one_up(page: Page, live_s
 
     # She signs in and lands on Today, with the walk and the code she will say on meeting.
     sign_in(page, officer.user.email, PASSWORD)
-    expect(page).to_have_url(re.compile(r"/today/$"))
+    expect(page).to_have_url(re.compile(r"/app/today/$"))
     card = page.locator("article.walk-card", has=page.get_by_role("heading", name=re.compile("Grace")))
     expect(card).to_be_visible()
     expect(card.locator(".walk-code")).to_have_text(walk.walk_code)
@@ -82,7 +82,7 @@ def test_officer_runs_a_walk_logs_concerns_and_follows_one_up(page: Page, live_s
 
     # She meets Grace and starts the walk.
     card.get_by_role("button", name="Start walk").click()
-    expect(page).to_have_url(re.compile(r"/today/$"))
+    expect(page).to_have_url(re.compile(r"/app/today/$"))
     expect(page.get_by_text("Walk started.")).to_be_visible()
     expect(card.get_by_text("In progress")).to_be_visible()
     assert_accessible_at_rest(page)
@@ -110,7 +110,7 @@ def test_officer_runs_a_walk_logs_concerns_and_follows_one_up(page: Page, live_s
     assert_accessible_at_rest(page)
     page.get_by_role("button", name="Save concern").click()
 
-    expect(page).to_have_url(re.compile(rf"/walks/{walk.pk}/$"))
+    expect(page).to_have_url(re.compile(rf"/app/walks/{walk.pk}/$"))
     concerns = page.get_by_role("region", name="Concerns logged on this walk")
     expect(concerns.get_by_role("link", name="Badly lit")).to_be_visible()
     assert_accessible_at_rest(page)
@@ -141,7 +141,7 @@ def test_officer_runs_a_walk_logs_concerns_and_follows_one_up(page: Page, live_s
     assert_accessible_at_rest(page)
     page.get_by_role("button", name="Save concern").click()
 
-    expect(page).to_have_url(re.compile(rf"/walks/{walk.pk}/$"))
+    expect(page).to_have_url(re.compile(rf"/app/walks/{walk.pk}/$"))
     expect(concerns.get_by_role("listitem")).to_have_count(2)
     expect(concerns.get_by_text(STREET)).to_be_visible()
     second = Concern.objects.exclude(pk=first.pk).get(walk=walk)
@@ -162,19 +162,19 @@ def test_officer_runs_a_walk_logs_concerns_and_follows_one_up(page: Page, live_s
         "Finish walk must not sit right by Log a concern"
     )
     finish.click()
-    expect(page).to_have_url(re.compile(rf"/walks/{walk.pk}/finish/$"))
+    expect(page).to_have_url(re.compile(rf"/app/walks/{walk.pk}/finish/$"))
     expect(page.get_by_role("heading", level=1, name="Finish the walk?")).to_be_visible()
     expect(page.get_by_text("You have logged 2 concerns on this walk.")).to_be_visible()
     assert_accessible_at_rest(page)
     walk.refresh_from_db()
     assert walk.status == Walk.Status.IN_PROGRESS  # asking changed nothing
     page.get_by_role("link", name="No, the walk goes on").click()
-    expect(page).to_have_url(re.compile(rf"/walks/{walk.pk}/$"))
+    expect(page).to_have_url(re.compile(rf"/app/walks/{walk.pk}/$"))
     walk.refresh_from_db()
     assert walk.status == Walk.Status.IN_PROGRESS
     page.get_by_role("link", name="Finish walk").click()
     page.get_by_role("button", name="Yes, finish the walk").click()
-    expect(page).to_have_url(re.compile(rf"/walks/{walk.pk}/$"))
+    expect(page).to_have_url(re.compile(rf"/app/walks/{walk.pk}/$"))
     expect(page.get_by_text("Walk finished. Thank you.")).to_be_visible()
     expect(page.get_by_role("link", name="Finish walk")).to_have_count(0)
     assert_accessible_at_rest(page)
@@ -186,14 +186,14 @@ def test_officer_runs_a_walk_logs_concerns_and_follows_one_up(page: Page, live_s
     # Later: her open concerns, oldest first; she follows up the broken light.
     open_menu_if_collapsed(page)
     page.get_by_role("link", name="Open concerns").click()
-    expect(page).to_have_url(re.compile(r"/concerns/$"))
+    expect(page).to_have_url(re.compile(r"/app/concerns/$"))
     expect(page.get_by_role("heading", level=1, name="My open concerns")).to_be_visible()
     links = page.get_by_role("main").get_by_role("link")
     expect(links.filter(has_text=re.compile("^(Badly lit|Being followed)$"))).to_have_count(2)
     assert_accessible_at_rest(page)
     page.get_by_role("link", name="Badly lit").click()
 
-    expect(page).to_have_url(re.compile(rf"/concerns/{first.pk}/$"))
+    expect(page).to_have_url(re.compile(rf"/app/concerns/{first.pk}/$"))
     expect(page.get_by_role("heading", level=1, name="Badly lit")).to_be_visible()
     expect(page.get_by_text("No updates yet.")).to_be_visible()
     assert_accessible_at_rest(page)
@@ -201,7 +201,7 @@ def test_officer_runs_a_walk_logs_concerns_and_follows_one_up(page: Page, live_s
     page.get_by_label("Status now").select_option(label="Referred")
     page.get_by_role("button", name="Add update").click()
 
-    expect(page).to_have_url(re.compile(rf"/concerns/{first.pk}/$"))
+    expect(page).to_have_url(re.compile(rf"/app/concerns/{first.pk}/$"))
     expect(page.get_by_text("Update added.")).to_be_visible()
     follow_up = page.get_by_role("region", name="Follow-up")
     expect(follow_up.get_by_text(FOLLOW_UP)).to_be_visible()

@@ -56,7 +56,7 @@ def walk_under_way() -> Walk:
 def open_concern_form(page: Page, walk: Walk) -> None:
     page.route(TILES, lambda route: route.abort())  # no network here: fail the map tiles at once
     sign_in(page, walk.officer.user.email, PASSWORD)
-    page.goto(f"/walks/{walk.pk}/concerns/new/")
+    page.goto(f"/app/walks/{walk.pk}/concerns/new/")
     expect(page.get_by_role("heading", level=1, name="Log a concern")).to_be_visible()
     expect(page.locator("#concern-map.leaflet-container")).to_be_visible()  # the scripts have run
 
@@ -161,7 +161,7 @@ def test_concern_saved_offline_is_sent_once_when_back_online(page: Page, viewpor
         "ok": True,
         "concern": concern.pk,
         "created": False,
-        "next": f"/walks/{walk.pk}/",
+        "next": f"/app/walks/{walk.pk}/",
         "done_at": concern.created_at.isoformat(),  # the first send's, not this one's
     }
     assert Concern.objects.count() == 1
@@ -195,10 +195,10 @@ def test_unsent_draft_survives_a_reload(page: Page, viewport):
 
     # She saves it: one concern, made from that draft, and the draft is gone from the phone.
     page.get_by_role("button", name="Save concern").click()
-    expect(page).to_have_url(re.compile(rf"/walks/{walk.pk}/$"))
+    expect(page).to_have_url(re.compile(rf"/app/walks/{walk.pk}/$"))
     concern = Concern.objects.get()
     assert str(concern.draft_key) == draft_key
     assert (concern.location_text, concern.severity, concern.resident_said_shared) == (STREET, "high", True)
-    page.goto(f"/walks/{walk.pk}/concerns/new/")
+    page.goto(f"/app/walks/{walk.pk}/concerns/new/")
     expect(page.get_by_label("Street or landmark")).to_have_value("")
     expect(page.locator("#draft-status")).to_be_hidden()

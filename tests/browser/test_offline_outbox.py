@@ -36,7 +36,7 @@ def relay(live_server):
 
 
 def fill_concern(page: Page, walk) -> None:
-    page.goto(f"/walks/{walk.pk}/concerns/new/")
+    page.goto(f"/app/walks/{walk.pk}/concerns/new/")
     expect(page.locator("#concern-map.leaflet-container")).to_be_visible()  # the scripts have run
     page.get_by_label("Street or landmark").fill(PLACE)
     page.get_by_label("What is it about?").select_option(label="Badly lit")
@@ -76,7 +76,7 @@ def test_queued_concern_is_sent_from_today_when_the_signal_returns(new_page, rel
 
     # The signal returns; she has left the form for Today.
     relay.start()
-    page.goto("/today/")
+    page.goto("/app/today/")
     expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
     banner = page.locator("#outbox-banner")
     expect(banner).to_be_visible()
@@ -120,7 +120,7 @@ def test_a_request_in_flight_as_she_leaves_the_form_is_not_counted_as_sent(new_p
 
     # She walks on and opens Today; the request that was on its way is dropped with the page.
     relay.start()
-    page.goto("/today/")
+    page.goto("/app/today/")
     expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
     wait_for(lambda: Concern.objects.count() == 1)
     expect(page.locator("#outbox-banner")).to_be_hidden()
@@ -129,7 +129,7 @@ def test_a_request_in_flight_as_she_leaves_the_form_is_not_counted_as_sent(new_p
     assert (concern.walk, concern.location_text) == (walk, PLACE)
 
     # Back on the form: nothing comes back as an unsent draft (it was sent).
-    page.goto(f"/walks/{walk.pk}/concerns/new/")
+    page.goto(f"/app/walks/{walk.pk}/concerns/new/")
     expect(page.get_by_label("Street or landmark")).to_have_value("")
     expect(page.locator("#draft-status")).to_be_hidden()
     assert Concern.objects.count() == 1
@@ -148,7 +148,7 @@ def test_a_refused_concern_stays_with_the_reason_until_she_dismisses_it(new_page
     walk.status = walk.Status.CANCELLED
     walk.save(update_fields=["status"])
     relay.start()
-    page.goto("/today/")
+    page.goto("/app/today/")
     items = page.locator("#outbox-items")
     expect(items).to_contain_text("Not sent: This walk is cancelled: concerns are logged on a walk that")
     expect(page.locator("#outbox-summary")).to_have_text("1 concern could not be sent")

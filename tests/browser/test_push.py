@@ -83,7 +83,7 @@ def open_push_page(page: Page, officer) -> None:
     page.route(TILES, lambda route: route.abort())
     page.context.grant_permissions(["notifications"])
     sign_in(page, officer.user.email, PASSWORD)
-    page.goto("/today/")
+    page.goto("/app/today/")
     # The app's own service worker where this branch has one (it imports sw-push.js); else the
     # test-only stand-in (tests/browser/push_sw_urls.py).
     page.evaluate(
@@ -94,7 +94,7 @@ def open_push_page(page: Page, officer) -> None:
             await navigator.serviceWorker.ready;
         }"""
     )
-    page.goto("/notifications/")
+    page.goto("/app/notifications/")
     expect(page.get_by_role("heading", level=1, name="Notifications on this phone")).to_be_visible()
 
 
@@ -202,8 +202,10 @@ def test_she_turns_push_on_gets_a_discreet_notification_turns_it_off_and_sign_ou
                 return {opened, left};
             }"""
         )
-        assert opened == {"opened": [payload["url"], page.url.split("/notifications/")[0] + "/"], "left": 0}
-        assert payload["url"] == f"{page.url.split('/notifications/')[0]}/walks/{walk.pk}/"
+        origin = page.url.split("/app/notifications/")[0]
+        # the app's page of her walk; a payload for elsewhere opens the app's start (its scope) instead
+        assert opened == {"opened": [payload["url"], f"{origin}/app/"], "left": 0}
+        assert payload["url"] == f"{origin}/app/walks/{walk.pk}/"
 
         # Turned off on this phone: the browser unsubscribes and the server forgets it.
         page.get_by_role("button", name="Turn off notifications").click()
