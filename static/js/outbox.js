@@ -1,9 +1,10 @@
 /* Walk and Talk: the officer's outbox — what she did on the phone with no signal, until the server has
    it (issues 14 and 17). Loaded on every officer page (templates/includes/outbox.html), so what waits
    is sent from whichever page she is on when the signal returns — on load, on the "online" event,
-   when the service worker's Background Sync says the signal is back, every 30 s while anything waits,
-   and when she taps "Send now" — in the order she did it, one at a time. The banner at the top of
-   every page says what is still waiting.
+   every 30 s while anything waits, and when she taps "Send now" — in the order she did it, one at a
+   time. With no page open, the service worker sends it on Background Sync. Both use one sender and one
+   queue in IndexedDB (outbox-queue.js), under one lock; this page shows the queue (the banner at the
+   top of every page says what is still waiting) and hears when the worker or another tab changed it.
 
    What it holds: a new concern (concern-draft.js), and the forms marked data-outbox — start, finish,
    no-show, "nothing to log", a follow-up update. Each carries its key (the concern's draft key, or an
@@ -24,7 +25,7 @@
 
    A sent start, finish or no-show stays (marked sent) until a page fresh from the server shows it, so
    a page kept for no signal still shows what she did (the walk "started"); signing out removes sent
-   items. */
+   items and the session the worker sends with, and leaves what waits (it is hers to send). */
 (function () {
   "use strict";
   var root = document.getElementById("outbox");

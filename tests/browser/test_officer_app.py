@@ -542,3 +542,31 @@ def test_page_and_worker_sending_at_once_send_each_once_past_a_damaged_entry(new
     assert_accessible(page)
     no_sideways_scroll(page)
     shot(page, "officer-app-damaged-after-sync.png")
+
+
+@pytest.mark.viewports("phone")
+def test_an_open_page_shows_what_the_worker_sent(new_page, relay, viewport):
+    """The worker sends (Background Sync) while a page of the app is open but cannot send itself: the
+    page's banner follows, told by the worker (BroadcastChannel), not by sending anything."""
+    walk = walk_about_to_start()
+    page = open_today_with_signal(new_page, relay, walk)
+    queue_a_walk_offline(page, relay)
+    own_posts: list[str] = []
+    # Only this page's own requests (the worker's go past page.route): each fails, as with no signal.
+    page.route(
+        re.compile(r"/(start|finish|concerns/new)/$"),
+        lambda route: (own_posts.append(route.request.url), route.abort()),
+    )
+    cdp, origin, registration = worker_registration(page.context)
+
+    relay.start()
+    cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {"origin": origin, "registrationId": registration, "tag": "walkandtalk-outbox", "lastChance": False},
+    )
+    expect(page.locator("#outbox-banner")).to_be_hidden()
+    assert WalkEvent.objects.filter(walk=walk, kind="completed").count() == 1
+    assert Concern.objects.filter(walk=walk).count() == 2
+    expect(page.locator(".walk-card [data-status-label]")).to_have_text(
+        re.compile(r"^Completed at \d\d:\d\d \(on this phone\)$")
+    )
