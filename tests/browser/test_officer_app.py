@@ -487,6 +487,8 @@ def test_the_worker_sends_the_queue_with_no_page_of_the_app_open(new_page, relay
             },
         )
         wait_for(lambda: len(arrived) == 4, seconds=15)
+        # post_save runs before the server's transaction commits: wait for the last one to be there.
+        wait_for(lambda: WalkEvent.objects.filter(kind="completed").exists())
     finally:
         disconnect()
     assert arrived == QUEUED_WALK
@@ -531,6 +533,8 @@ def test_page_and_worker_sending_at_once_send_each_once_past_a_damaged_entry(new
             },
         )
         wait_for(lambda: len(arrived) == 4, seconds=15)
+        # post_save runs before the server's transaction commits: wait for the last one to be there.
+        wait_for(lambda: WalkEvent.objects.filter(kind="completed").exists())
         time.sleep(1)  # a second send of any of them would have arrived by now
     finally:
         disconnect()
@@ -565,6 +569,7 @@ def test_an_open_page_shows_what_the_worker_sent(new_page, relay, viewport):
         {"origin": origin, "registrationId": registration, "tag": "walkandtalk-outbox", "lastChance": False},
     )
     expect(page.locator("#outbox-banner")).to_be_hidden()
+    wait_for(lambda: WalkEvent.objects.filter(walk=walk, kind="completed").exists())
     assert WalkEvent.objects.filter(walk=walk, kind="completed").count() == 1
     assert Concern.objects.filter(walk=walk).count() == 2
     expect(page.locator(".walk-card [data-status-label]")).to_have_text(
