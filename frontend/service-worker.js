@@ -28,6 +28,8 @@ workbox.loadModule("workbox-expiration");
 workbox.loadModule("workbox-cacheable-response");
 // Web Push (issue 17, point 4): its "push" and "notificationclick" listeners, from the push work.
 importScripts(CONFIG.static["js/sw-push.js"] || CONFIG.staticUrl + "js/sw-push.js");
+// The offline queue (issue 17, point 3): in IndexedDB, with the one sender pages use too.
+importScripts(CONFIG.static["js/outbox-queue.js"] || CONFIG.staticUrl + "js/outbox-queue.js");
 
 var PAGES = "walkandtalk-officer-pages";
 var STATIC = "walkandtalk-static";
@@ -157,11 +159,13 @@ self.addEventListener("message", function (event) {
   if (data.type === "signed-out") { event.waitUntil(clearAll().then(reply)); }
 });
 
-// Background Sync: the browser wakes the worker when the signal is back. The outbox lives in the
-// pages' storage (static/js/outbox.js), so the worker asks every open page of the app to send it.
+// Background Sync: the browser wakes the worker when the signal is back, and the worker sends the
+// queue itself (static/js/outbox-queue.js), with the session the pages last saw, whether or not a page
+// of the app is open; open pages hear of it (BroadcastChannel) and update their banner. Stopped by no
+// signal, the promise fails, so the browser tries again later.
 self.addEventListener("sync", function (event) {
   if (event.tag !== "walkandtalk-outbox") { return; }
-  event.waitUntil(self.clients.matchAll({ type: "window" }).then(function (clients) {
-    clients.forEach(function (client) { client.postMessage({ type: "flush-outbox" }); });
+  event.waitUntil(self.WalkAndTalkQueue.flush({ fromSession: true }).then(function (report) {
+    if (report.failed !== null && report.failed !== "signed out") { throw new Error("outbox: not all sent"); }
   }));
 });

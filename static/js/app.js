@@ -49,13 +49,13 @@
     signOut.addEventListener("submit", function (event) {
       if (signOut.dataset.cleared) { return; }
       event.preventDefault();
-      if (window.WalkAndTalkOutbox) { window.WalkAndTalkOutbox.forgetSent(); }
+      var forgotten = window.WalkAndTalkOutbox ? window.WalkAndTalkOutbox.forgetSent() : Promise.resolve();
       var cleared = window.caches ? caches.keys().then(function (names) {
         return Promise.all(names.map(function (name) { return caches.delete(name); }));
       }) : Promise.resolve();
       var worker = navigator.serviceWorker.controller;
       var told = worker ? tell(worker, { type: "signed-out" }) : Promise.resolve();
-      Promise.all([cleared, told]).catch(function () {}).then(function () {
+      Promise.all([forgotten, cleared, told]).catch(function () {}).then(function () {
         signOut.dataset.cleared = "true";
         if (signOut.requestSubmit) { signOut.requestSubmit(); } else { signOut.submit(); }  // the push script's listener runs too
       });

@@ -1,6 +1,6 @@
 /* Walk and Talk: nothing lost offline. While the officer types, the concern form is kept on the
    phone (localStorage). A submit goes into the phone's outbox (outbox.js, on every officer
-   page) before it is sent, and leaves it only when the server has it; with no signal it waits there
+   page; kept in IndexedDB by outbox-queue.js) before it is sent, and leaves it only when the server has it; with no signal it waits there
    and is sent from whichever page she is on when the connection returns. Each draft carries a key;
    the server makes one concern per key, so a draft sent twice (a retry, a flaky connection) never
    makes two. */
@@ -104,7 +104,7 @@
     if (!outbox) { HTMLFormElement.prototype.submit.call(form); return; }
     // Into the phone's outbox first: if the page goes while this is on its way (she taps a link,
     // the signal drops mid-request), the concern is still on the phone and the next page sends it.
-    if (!navigator.onLine) { outbox.add(item, false); queued(); return; }
+    if (!navigator.onLine) { outbox.add(item, false).then(queued); return; }
     outbox.add(item, true);
     clearDraft(); // it is in the outbox now: a draft left behind would come back as if unsent
     outbox.send(item).then(function (result) {

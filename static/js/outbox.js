@@ -1,9 +1,10 @@
 /* Walk and Talk: the officer's outbox — what she did on the phone with no signal, until the server has
    it (issues 14 and 17). Loaded on every officer page (templates/includes/outbox.html), so what waits
    is sent from whichever page she is on when the signal returns — on load, on the "online" event,
-   when the service worker's Background Sync says the signal is back, every 30 s while anything waits,
-   and when she taps "Send now" — in the order she did it, one at a time. The banner at the top of
-   every page says what is still waiting.
+   every 30 s while anything waits, and when she taps "Send now" — in the order she did it, one at a
+   time. With no page open, the service worker sends it on Background Sync. Both use one sender and one
+   queue in IndexedDB (outbox-queue.js), under one lock; this page shows the queue (the banner at the
+   top of every page says what is still waiting) and hears when the worker or another tab changed it.
 
    What it holds: a new concern (concern-draft.js), and the forms marked data-outbox — start, finish,
    no-show, "nothing to log", a follow-up update. Each carries its key (the concern's draft key, or an
@@ -24,14 +25,15 @@
 
    A sent start, finish or no-show stays (marked sent) until a page fresh from the server shows it, so
    a page kept for no signal still shows what she did (the walk "started"); signing out removes sent
-   items. */
+   items and the session the worker sends with, and leaves what waits (it is hers to send). */
 (function () {
   "use strict";
   var root = document.getElementById("outbox");
   var banner = document.getElementById("outbox-banner");
-  if (!root || !banner || !window.localStorage || !window.fetch) { return; }
-  var KEY = "walkandtalk:concern-outbox"; // its name since issue 14: phones have items under it
-  var DAMAGED = KEY + ":damaged";
+  var Q = window.WalkAndTalkQueue; // static/js/outbox-queue.js: the queue in IndexedDB, and its sender
+  if (!root || !banner || !Q || !window.indexedDB || !window.fetch) { return; }
+  // Where phones kept the queue until IndexedDB (issues 14 to 17): moved once, on the first page load.
+  var LEGACY_KEY = "walkandtalk:concern-outbox";
   var RETRY_MS = 30000;
   var STUCK_MS = 60 * 60 * 1000; // "waiting to send" notification after an hour
   var SENT_KEEP_MS = 24 * 60 * 60 * 1000;
@@ -48,6 +50,8 @@
   var heldHere = {}; // keys a form on this page is sending itself
   var timer = null;
   var flushing = false;
+  // What this page last read of the queue (IndexedDB is asynchronous; the banner renders from this).
+  var state = { items: [], damaged: [] };
 
   // Walk actions: what the banner calls them, and what they make of the walk.
   var ACTIONS = {
@@ -58,42 +62,25 @@
     update: { noun: "Follow-up" }
   };
 
-  function valid(item) {
-    return item && typeof item === "object" && typeof item.key === "string" && item.key &&
-      typeof item.url === "string" && item.url.charAt(0) === "/" && Array.isArray(item.pairs) &&
-      item.pairs.every(function (pair) { return Array.isArray(pair) && pair.length === 2; });
-  }
+  var valid = Q.valid;
 
-  function readAll() {
-    var raw = localStorage.getItem(KEY);
-    if (raw === null) { return []; }
-    try {
-      var items = JSON.parse(raw);
-      if (Array.isArray(items)) { return items; }
-    } catch (e) { /* below */ }
-    // The whole list is unreadable: keep its text aside (it is hers), and start a new list.
-    var damaged = readDamaged();
-    damaged.push({ raw: String(raw).slice(0, 4000), at: new Date().toISOString() });
-    localStorage.setItem(DAMAGED, JSON.stringify(damaged));
-    localStorage.setItem(KEY, "[]");
-    return [];
-  }
-  function readDamaged() {
-    try { var d = JSON.parse(localStorage.getItem(DAMAGED)); return Array.isArray(d) ? d : []; }
-    catch (e) { return []; }
-  }
+  function readAll() { return state.items; }
+  function readDamaged() { return state.damaged; }
   function read() { return readAll().filter(valid); }
-  function write(items) {
-    // Damaged entries inside the list stay where they are, untouched, until she dismisses them.
-    var bad = readAll().filter(function (item) { return !valid(item); });
-    localStorage.setItem(KEY, JSON.stringify(bad.concat(items)));
-  }
-  // Items queued by an earlier version carry no user: they are hers (the phone is hers).
-  function mine(item) { return !item.user || item.user === user; }
+  // Read again, then show: after any change here, in another tab or by the service worker.
+  function refresh() { return Q.load().then(function (s) { state = s; render(); }); }
+  function mine(item) { return Q.mine(item, user); }
   function update(key, change) {
-    write(read().map(function (item) { return item.key === key ? change(item) || item : item; }));
+    return Q.change(function (s) {
+      s.items.forEach(function (item) { if (valid(item) && item.key === key) { change(item); } });
+    }).then(changed);
   }
-  function remove(key) { write(read().filter(function (item) { return item.key !== key; })); }
+  function remove(key) {
+    return Q.change(function (s) {
+      s.items = s.items.filter(function (item) { return !valid(item) || item.key !== key; });
+    }).then(changed);
+  }
+  function changed() { Q.tell({ type: "changed" }); return refresh(); }
 
   function value(item, name) {
     for (var i = 0; i < item.pairs.length; i += 1) { if (item.pairs[i][0] === name) { return item.pairs[i][1]; } }
@@ -138,61 +125,14 @@
     return field ? field.value : "";
   }
 
-  /* Send one item. Resolves to {kind: "sent", body}, {kind: "refused", reason, body} or
-     {kind: "failed", reason}; never rejects. */
-  function send(item, background) {
-    // This page's token, not the one saved with the item: she may have signed in again since.
-    var pairs = item.pairs.filter(function (pair) { return pair[0] !== "csrfmiddlewaretoken" && pair[0] !== "acted_at"; });
-    // A replay says when she acted; a send at once, with signal, lets the server's clock say it.
-    if (background && typeof item.actedAt === "string") { pairs.push(["acted_at", item.actedAt]); }
-    var headers = { "Accept": "application/json", "X-CSRFToken": csrfToken() };
-    if (background) { headers["X-Concern-Outbox"] = "1"; }
+  /* A form's own send, at once (outbox-queue.js's sendNow, under the queue's lock). Resolves to
+     {kind: "sent", body}, {kind: "refused", reason, body} or {kind: "failed", reason}; never rejects. */
+  function send(item) {
     inFlight[item.key] = true;
-    return fetch(item.url, {
-      method: "POST", body: new URLSearchParams(pairs), headers: headers, credentials: "same-origin"
-    }).then(function (response) {
-      var type = response.headers.get("Content-Type") || "";
-      var json = type.indexOf("application/json") !== -1 ? response.json() : Promise.resolve(null);
-      return json.catch(function () { return null; }).then(function (body) {
-        if (response.ok && body && body.ok) {
-          // A walk's start, finish or no-show stays, marked sent, while a kept page may still show the
-          // walk as it was (see walkStatus); anything else has nothing left to show and goes now.
-          if (changesWalk(item)) {
-            update(item.key, function (it) {
-              it.sentAt = body.at || new Date().toISOString();
-              if (typeof body.done_at === "string") { it.doneAt = body.done_at; } // as the server recorded it
-              delete it.refused;
-            });
-          } else {
-            remove(item.key);
-          }
-          return { kind: "sent", body: body };
-        }
-        if (response.redirected && /\/accounts\//.test(response.url)) {
-          return { kind: "failed", reason: "You are signed out: sign in again to send what is waiting." };
-        }
-        if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
-          var reason = body && body.errors ? flatten(body.errors) : refusal(response.status, item);
-          update(item.key, function (it) { it.refused = reason; });
-          return { kind: "refused", reason: reason, body: body };
-        }
-        return { kind: "failed", reason: "" };
-      });
-    }, function () {
-      return { kind: "failed", reason: "" };
-    }).then(function (result) { delete inFlight[item.key]; return result; });
-  }
-
-  function flatten(errors) {
-    var messages = [];
-    Object.keys(errors).forEach(function (field) { messages = messages.concat(errors[field]); });
-    return messages.join(" ") || "The server refused it.";
-  }
-  function refusal(status, item) {
-    var what = kind(item) === "update" ? "concern" : "walk";
-    if (status === 404) { return "This " + what + " is no longer yours (it may have been reassigned)."; }
-    if (status === 403) { return "You are not allowed to do that on this " + what + "."; }
-    return "The server refused it (" + status + ").";
+    return saving.then(function () { return Q.sendNow(item, csrfToken()); }).then(function (result) {
+      delete inFlight[item.key];
+      return refresh().then(function () { return result; });
+    });
   }
 
   function waiting() {
@@ -208,12 +148,14 @@
   // Sent items a page fresh from the server already shows are done with; any after a day are too.
   function prune() {
     var now = Date.now();
-    write(read().filter(function (item) {
-      if (!item.sentAt) { return true; }
+    return Q.change(function (s) {
+      s.items = s.items.filter(function (item) {
+        if (!valid(item) || !item.sentAt) { return true; }
       var sent = Date.parse(item.sentAt);
       if (now - sent > SENT_KEEP_MS) { return false; }
-      return offlineCopy || !renderedAt || sent > renderedAt;
-    }));
+        return offlineCopy || !renderedAt || sent > renderedAt;
+      });
+    });
   }
 
   function render() {
@@ -238,11 +180,10 @@
         var actions = document.createElement("div");
         actions.className = "d-flex flex-wrap gap-2";
         actions.appendChild(button("Try again", function () {
-          update(item.key, function (it) { delete it.refused; });
-          flush(true);
+          update(item.key, function (it) { delete it.refused; }).then(function () { flush(true); });
         }));
         actions.appendChild(button("Dismiss", function () {
-          remove(item.key); say("Dismissed: " + describe(item) + "."); render();
+          remove(item.key).then(function () { say("Dismissed: " + describe(item) + "."); });
         }));
         li.appendChild(actions);
       }
@@ -290,18 +231,16 @@
   }
 
   function dismissDamaged(entry, index) {
-    if (entry.inList) {
-      var all = readAll();
-      var bad = all.filter(function (item) { return !valid(item); });
-      localStorage.setItem(KEY, JSON.stringify(all.filter(function (item) { return item !== bad[index]; })));
-    } else {
-      var inListCount = readAll().filter(function (item) { return !valid(item); }).length;
-      var damaged = readDamaged();
-      damaged.splice(index - inListCount, 1);
-      localStorage.setItem(DAMAGED, JSON.stringify(damaged));
-    }
-    say("Dismissed the damaged entry.");
-    render();
+    var inListCount = readAll().filter(function (item) { return !valid(item); }).length;
+    Q.change(function (s) {
+      if (entry.inList) {
+        var bad = s.items.filter(function (item) { return !valid(item); });
+        var gone = bad[index];
+        s.items = s.items.filter(function (item) { return item !== gone; });
+      } else {
+        s.damaged.splice(index - inListCount, 1);
+      }
+    }).then(changed).then(function () { say("Dismissed the damaged entry."); });
   }
 
   // What she typed, so a refused item is never lost: she can copy it into a new one.
@@ -402,33 +341,28 @@
   }
 
   // Send what is waiting, one at a time, in order; stop at the first failure (no signal) and try later.
+  // The sender is outbox-queue.js's, the one the service worker uses too, under the same lock.
   function flush(asked) {
-    if (flushing) { return; }
-    var items = waiting().filter(function (item) { return !inFlight[item.key]; });
-    if (!items.length) { render(); return; }
+    if (flushing) { return Promise.resolve(); }
     flushing = true;
-    var sent = [];
-    function next(index) {
-      if (index >= items.length) { done(""); return; }
-      send(items[index], true).then(function (result) {
-        if (result.kind === "sent") { sent.push(sentText(items[index], result.body)); render(); next(index + 1); return; }
-        if (result.kind === "refused") { render(); next(index + 1); return; }
-        done(result.reason || (asked ? "Still no signal: it stays on this phone and is sent when you are back online." : ""));
-      });
-    }
-    function done(problem) {
+    return saving.then(function () {
+      return Q.flush({ user: user, token: csrfToken(), skip: heldHere, onEach: function () { refresh(); } });
+    }).then(function (report) {
       flushing = false;
-      render();
-      var text = sent.length ? "Sent from this phone: " + sent.join("; ") + "." : "";
-      if (problem) { text = (text ? text + " " : "") + problem; }
-      if (text) { say(text, Boolean(problem)); }
-    }
-    next(0);
+      return refresh().then(function () {
+        var sent = report.sent.map(function (pair) { return sentText(pair[0], pair[1]); });
+        var problem = report.failed === null ? "" : report.failed ||
+          (asked ? "Still no signal: it stays on this phone and is sent when you are back online." : "");
+        var text = sent.length ? "Sent from this phone: " + sent.join("; ") + "." : "";
+        if (problem) { text = (text ? text + " " : "") + problem; }
+        if (text) { say(text, Boolean(problem)); }
+      });
+    }, function () { flushing = false; });
   }
 
   function askForSync() {
     // Background Sync (where the browser has it): the worker is woken when the signal is back and
-    // asks the open pages to send (frontend/service-worker.js, "sync").
+    // sends the queue itself, with or without a page open (frontend/service-worker.js, "sync").
     if (!navigator.serviceWorker || !navigator.serviceWorker.controller) { return; }
     navigator.serviceWorker.ready.then(function (registration) {
       if (registration.sync) { return registration.sync.register("walkandtalk-outbox"); }
@@ -459,7 +393,7 @@
     var submit = form.querySelector("[type=submit]");
     if (submit) { submit.disabled = true; }
     api.add(item, true);
-    send(item, false).then(function (result) {
+    send(item).then(function (result) {
       if (submit) { submit.disabled = false; }
       if (result.kind === "sent") { window.location.assign(result.body.next || window.location.href); return; }
       api.release(item.key);
@@ -481,37 +415,56 @@
 
   sendNow.addEventListener("click", function () { flush(true); });
   window.addEventListener("online", function () { flush(false); });
-  if (navigator.serviceWorker) {
-    navigator.serviceWorker.addEventListener("message", function (event) {
-      if (event.data && event.data.type === "flush-outbox") { flush(false); }
-    });
+  // Another tab, or the service worker, changed the queue (sent it, most often): show it as it is now.
+  if (typeof BroadcastChannel === "function") {
+    new BroadcastChannel(Q.CHANNEL).addEventListener("message", function () { refresh(); });
   }
-  // Another tab (or the concern form in this one) changed the queue.
-  window.addEventListener("storage", function (event) { if (event.key === KEY || event.key === DAMAGED) { render(); } });
+
+  // Every change waits for the ones before it, so a send never starts before its item is saved.
+  var saving = Promise.resolve();
+  function queue(step) { saving = saving.then(step).catch(function () {}); return saving; }
 
   var api = window.WalkAndTalkOutbox = {
     /* A form: put an item in the queue (before sending it, so nothing is lost if the page goes), then
-       send it itself — `hold` keeps it out of the banner while it does. */
+       send it itself — `hold` keeps it out of the banner while it does. Resolves once it is saved. */
     add: function (item, hold) {
       item.user = user;
       item.queuedAt = new Date().toISOString();
       // When she tapped (kept with the item; sent when it is replayed). A form may have set it already.
       if (typeof item.actedAt !== "string") { item.actedAt = nowWithOffset(); }
-      var items = read().filter(function (other) { return other.key !== item.key; });
-      items.push(item);
-      write(items);
       if (hold) { heldHere[item.key] = true; }
-      render();
+      return queue(function () {
+        return Q.change(function (s) {
+          s.items = s.items.filter(function (other) { return !valid(other) || other.key !== item.key; });
+          s.items.push(item);
+        }).then(changed);
+      });
     },
-    send: function (item) { return send(item, false); },
+    send: function (item) { return send(item); },
     release: function (key) { delete heldHere[key]; render(); askForSync(); },
-    forget: function (key) { delete heldHere[key]; remove(key); render(); },
+    forget: function (key) { delete heldHere[key]; return remove(key); },
     flush: flush,
-    // Signing out (static/js/app.js): what was sent goes; what waits stays, it is hers to send.
-    forgetSent: function () { write(read().filter(function (item) { return !item.sentAt; })); }
+    /* Signing out (static/js/app.js): what was sent goes, and the session the worker sends with;
+       what waits stays, it is hers to send when she signs in again. Resolves when done. */
+    forgetSent: function () {
+      return queue(function () {
+        return Q.change(function (s) {
+          s.items = s.items.filter(function (item) { return !valid(item) || !item.sentAt; });
+          s.session = null;
+        });
+      });
+    }
   };
 
-  prune();
-  render();
-  flush(false);
+  // The session the service worker sends with when no page is open: who is signed in, and this
+  // page's CSRF token (the worker has no page and cannot read cookies; the token is per session).
+  function keepSession() {
+    if (offlineCopy) { return Promise.resolve(); } // a kept copy's token may be an older session's
+    return Q.change(function (s) { s.session = { user: user, token: csrfToken() }; });
+  }
+
+  queue(function () {
+    return Q.migrate(window.localStorage, LEGACY_KEY).catch(function () { /* stays there: next load */ })
+      .then(keepSession).then(prune).then(refresh);
+  }).then(function () { flush(false); });
 })();

@@ -13,8 +13,10 @@ import re
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from django.db.models.signals import post_save
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -377,9 +379,11 @@ def test_a_refused_action_is_shown_with_why_and_a_damaged_entry_is_reported_with
     ]  # fmt: skip
     booking.cancel_walk(walk=cancelled, by=sergeant, reason="Officer on another duty", check_rules=False)
     page.evaluate("items => localStorage.setItem('walkandtalk:concern-outbox', JSON.stringify(items))", items)
-    page.reload()
+    page.reload()  # a phone that kept its queue in localStorage (before IndexedDB): moved over once
 
     wait_for(lambda: Walk.objects.get(pk=running.pk).status == Walk.Status.COMPLETED)
+    assert page.evaluate("localStorage.getItem('walkandtalk:concern-outbox')") is None
+    assert [item.get("key") for item in outbox(page)] == [None, *(item["key"] for item in items[1:])]
     summary = page.locator("#outbox-summary")
     expect(summary).to_have_text("1 action could not be sent. 1 damaged entry")
     expect(page.locator("#outbox-items")).to_contain_text(
@@ -491,3 +495,185 @@ def test_the_app_removes_an_old_worker_it_finds_at_the_sites_root(new_page, live
     wait_for(lambda: page.evaluate(REGISTRATIONS) == [f"{live_server.url}/app/"], seconds=10)
     # and what the app keeps now is under /app/ only
     assert page.evaluate(KEPT_URLS) and all(path.startswith("/app/") for path in page.evaluate(KEPT_URLS))
+
+
+def queue_a_walk_offline(page: Page, relay: Relay) -> None:
+    """With no signal, on the pages the phone kept: start, two concerns, finish (four waiting)."""
+    relay.stop()
+    page.reload()
+    expect(page.locator("#offline-banner")).to_be_visible()
+    page.get_by_role("button", name="Start walk").click()
+    expect(page.locator("#outbox-summary")).to_have_text(re.compile(r"^1 action waiting to send"))
+    for place, category in (
+        ("Rye Lane alley", "Badly lit"),
+        ("Bus stop on Peckham High Street", "Unsafe transport stop"),
+    ):
+        page.goto("/app/today/")
+        page.get_by_role("link", name="Log a concern").click()
+        log_concern_offline(page, place, category)
+    page.goto("/app/today/")
+    page.get_by_role("link", name="Finish walk").click()
+    page.get_by_role("button", name="Yes, finish the walk").click()
+    expect(page.locator("#outbox-summary")).to_have_text("4 actions waiting to send")
+
+
+def worker_registration(context) -> tuple[object, str, str]:
+    """A DevTools session on a blank page (none of the app's) and the app's worker registration there."""
+    blank = context.new_page()
+    cdp = context.new_cdp_session(blank)
+    registrations: list[dict] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"])
+    )
+    cdp.send("ServiceWorker.enable")
+    for _ in range(50):  # events arrive while Playwright is called (it is not during time.sleep)
+        if any(not r.get("isDeleted") for r in registrations):
+            break
+        blank.wait_for_timeout(100)
+    [registration] = [r for r in registrations if not r.get("isDeleted")]
+    scope = urlsplit(registration["scopeURL"])  # the app's: <origin>/app/
+    return cdp, f"{scope.scheme}://{scope.netloc}", registration["registrationId"]
+
+
+def in_order_of_arrival():
+    """What the server stored, in the order it stored it (post_save, in the live server's thread)."""
+    arrived: list[tuple[str, str]] = []
+
+    def walk_event(sender, instance, created, **kwargs):
+        if created and instance.kind in ("started", "completed"):
+            arrived.append(("walk", instance.kind))
+
+    def concern(sender, instance, created, **kwargs):
+        if created:
+            arrived.append(("concern", instance.location_text))
+
+    post_save.connect(walk_event, sender=WalkEvent, weak=False)
+    post_save.connect(concern, sender=Concern, weak=False)
+    return arrived, lambda: (
+        post_save.disconnect(walk_event, sender=WalkEvent),
+        post_save.disconnect(concern, sender=Concern),
+    )
+
+
+QUEUED_WALK = [
+    ("walk", "started"),
+    ("concern", "Rye Lane alley"),
+    ("concern", "Bus stop on Peckham High Street"),
+    ("walk", "completed"),
+]
+
+
+@pytest.mark.viewports("phone")
+def test_the_worker_sends_the_queue_with_no_page_of_the_app_open(new_page, relay, viewport):
+    """Issue 17 point 3: Background Sync sends what waits even when she has closed the app. The pages are
+    closed (the browser and its worker stay), the signal returns, the browser fires "sync": the worker
+    sends the queue from IndexedDB itself, in order, each once, passing Django's CSRF check."""
+    walk = walk_about_to_start()
+    page = open_today_with_signal(new_page, relay, walk)
+    queue_a_walk_offline(page, relay)
+    context = page.context
+    cdp, origin, registration = worker_registration(context)
+    page.close()  # no page of the app is open now
+    assert [p.url for p in context.pages] == ["about:blank"]
+
+    arrived, disconnect = in_order_of_arrival()
+    try:
+        relay.start()
+        cdp.send(
+            "ServiceWorker.dispatchSyncEvent",
+            {
+                "origin": origin,
+                "registrationId": registration,
+                "tag": "walkandtalk-outbox",
+                "lastChance": False,
+            },
+        )
+        wait_for(lambda: len(arrived) == 4, seconds=15)
+        # post_save runs before the server's transaction commits: wait for the last one to be there.
+        wait_for(lambda: WalkEvent.objects.filter(kind="completed").exists())
+    finally:
+        disconnect()
+    assert arrived == QUEUED_WALK
+    assert WalkEvent.objects.filter(walk=walk, kind="started").count() == 1
+    assert WalkEvent.objects.filter(walk=walk, kind="completed").count() == 1
+    assert Concern.objects.filter(walk=walk).count() == 2
+    walk.refresh_from_db()
+    assert walk.status == Walk.Status.COMPLETED
+
+    # Opened again, the app says nothing waits (the start and finish are kept, marked sent).
+    page = context.new_page()
+    page.goto(f"{relay.url}/app/today/")
+    expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
+    expect(page.locator("#outbox-banner")).to_be_hidden()
+    assert all(item.get("sentAt") for item in outbox(page))
+
+
+@pytest.mark.viewports("phone")
+def test_page_and_worker_sending_at_once_send_each_once_past_a_damaged_entry(new_page, relay, viewport):
+    """The page (its "online" event) and the worker (a sync event) start sending the same queue at the
+    same moment: each entry reaches the server once, none shows as refused, and a damaged entry in
+    IndexedDB is reported to her and stops nothing."""
+    walk = walk_about_to_start()
+    page = open_today_with_signal(new_page, relay, walk)
+    queue_a_walk_offline(page, relay)
+    page.evaluate(
+        "() => window.WalkAndTalkQueue.change((state) => { state.items.unshift({ oops: 'half an entry' }); })"
+    )
+    cdp, origin, registration = worker_registration(page.context)
+
+    arrived, disconnect = in_order_of_arrival()
+    try:
+        relay.start()
+        page.evaluate("() => window.dispatchEvent(new Event('online'))")
+        cdp.send(
+            "ServiceWorker.dispatchSyncEvent",
+            {
+                "origin": origin,
+                "registrationId": registration,
+                "tag": "walkandtalk-outbox",
+                "lastChance": False,
+            },
+        )
+        wait_for(lambda: len(arrived) == 4, seconds=15)
+        # post_save runs before the server's transaction commits: wait for the last one to be there.
+        wait_for(lambda: WalkEvent.objects.filter(kind="completed").exists())
+        time.sleep(1)  # a second send of any of them would have arrived by now
+    finally:
+        disconnect()
+    assert arrived == QUEUED_WALK
+    summary = page.locator("#outbox-summary")
+    expect(summary).to_have_text("1 damaged entry")  # the banner heard the worker: nothing else left
+    expect(page.locator("#outbox-items")).to_contain_text("A saved entry on this phone is damaged")
+    expect(page.locator("#outbox-items")).not_to_contain_text("Not sent")
+    assert_accessible(page)
+    no_sideways_scroll(page)
+    shot(page, "officer-app-damaged-after-sync.png")
+
+
+@pytest.mark.viewports("phone")
+def test_an_open_page_shows_what_the_worker_sent(new_page, relay, viewport):
+    """The worker sends (Background Sync) while a page of the app is open but cannot send itself: the
+    page's banner follows, told by the worker (BroadcastChannel), not by sending anything."""
+    walk = walk_about_to_start()
+    page = open_today_with_signal(new_page, relay, walk)
+    queue_a_walk_offline(page, relay)
+    own_posts: list[str] = []
+    # Only this page's own requests (the worker's go past page.route): each fails, as with no signal.
+    page.route(
+        re.compile(r"/(start|finish|concerns/new)/$"),
+        lambda route: (own_posts.append(route.request.url), route.abort()),
+    )
+    cdp, origin, registration = worker_registration(page.context)
+
+    relay.start()
+    cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {"origin": origin, "registrationId": registration, "tag": "walkandtalk-outbox", "lastChance": False},
+    )
+    expect(page.locator("#outbox-banner")).to_be_hidden()
+    wait_for(lambda: WalkEvent.objects.filter(walk=walk, kind="completed").exists())
+    assert WalkEvent.objects.filter(walk=walk, kind="completed").count() == 1
+    assert Concern.objects.filter(walk=walk).count() == 2
+    expect(page.locator(".walk-card [data-status-label]")).to_have_text(
+        re.compile(r"^Completed at \d\d:\d\d \(on this phone\)$")
+    )

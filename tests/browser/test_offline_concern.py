@@ -22,7 +22,6 @@ from tests.browser.steps import sign_in
 from tests.factories import PASSWORD, OfficerFactory, PairingFactory, ResidentFactory, WalkFactory
 
 TILES = re.compile(r"^https?://[^/]*tile\.openstreetmap\.org/")
-OUTBOX = "walkandtalk:concern-outbox"
 STREET = "Bus stop on Peckham High Street, opposite the library"
 QUEUED = "No signal: this concern is saved on your phone and will be sent when you are back online."
 SETTLE = """async () => {
@@ -69,8 +68,23 @@ def assert_accessible_at_rest(page: Page) -> None:
     assert_accessible(page)
 
 
-def outbox(page: Page) -> list[dict]:
-    return page.evaluate("key => JSON.parse(localStorage.getItem(key) || '[]')", OUTBOX)
+# The phone's queue as the app keeps it (static/js/outbox-queue.js): IndexedDB "walkandtalk", store
+# "outbox", the list under "items". Read without creating the database if the app has not yet.
+READ_OUTBOX = """(record) => new Promise((resolve, reject) => {
+  const open = indexedDB.open("walkandtalk");
+  open.onupgradeneeded = () => open.transaction.abort();
+  open.onerror = () => resolve(null);
+  open.onsuccess = () => {
+    const db = open.result;
+    const get = db.transaction("outbox").objectStore("outbox").get(record);
+    get.onsuccess = () => { db.close(); resolve(get.result === undefined ? null : get.result); };
+    get.onerror = () => reject(get.error);
+  };
+})"""
+
+
+def outbox(page: Page, record: str = "items") -> list[dict]:
+    return page.evaluate(READ_OUTBOX, record) or []
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
@@ -135,12 +149,12 @@ def test_concern_saved_offline_is_sent_once_when_back_online(page: Page, viewpor
 
     # The same draft sent again, twice at once (a retry after a flaky connection): still one concern.
     page.evaluate(
-        """([key, items]) => {
-             localStorage.setItem(key, JSON.stringify(items));
+        """async (items) => {
+             await window.WalkAndTalkQueue.change((state) => { state.items = items; });
              window.dispatchEvent(new Event("online"));
              window.dispatchEvent(new Event("online"));
            }""",
-        [OUTBOX, queued],
+        queued,
     )
     wait_for(lambda: outbox(page) == [])
     expect(page.locator("#outbox-banner")).to_be_hidden()
