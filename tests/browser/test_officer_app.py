@@ -517,6 +517,14 @@ def queue_a_walk_offline(page: Page, relay: Relay) -> None:
     expect(page.locator("#outbox-summary")).to_have_text("4 actions waiting to send")
 
 
+def fire_sync(cdp, origin: str, registration: str) -> None:
+    """What the browser does when the signal returns: the "sync" event of the outbox's tag."""
+    cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {"origin": origin, "registrationId": registration, "tag": "walkandtalk-outbox", "lastChance": False},
+    )
+
+
 def worker_registration(context) -> tuple[object, str, str]:
     """A DevTools session on a blank page (none of the app's) and the app's worker registration there."""
     blank = context.new_page()
@@ -579,15 +587,7 @@ def test_the_worker_sends_the_queue_with_no_page_of_the_app_open(new_page, relay
     arrived, disconnect = in_order_of_arrival()
     try:
         relay.start()
-        cdp.send(
-            "ServiceWorker.dispatchSyncEvent",
-            {
-                "origin": origin,
-                "registrationId": registration,
-                "tag": "walkandtalk-outbox",
-                "lastChance": False,
-            },
-        )
+        fire_sync(cdp, origin, registration)
         wait_for(lambda: len(arrived) == 4, seconds=15)
         # post_save runs before the server's transaction commits: wait for the last one to be there.
         wait_for(lambda: WalkEvent.objects.filter(kind="completed").exists())
@@ -625,15 +625,7 @@ def test_page_and_worker_sending_at_once_send_each_once_past_a_damaged_entry(new
     try:
         relay.start()
         page.evaluate("() => window.dispatchEvent(new Event('online'))")
-        cdp.send(
-            "ServiceWorker.dispatchSyncEvent",
-            {
-                "origin": origin,
-                "registrationId": registration,
-                "tag": "walkandtalk-outbox",
-                "lastChance": False,
-            },
-        )
+        fire_sync(cdp, origin, registration)
         wait_for(lambda: len(arrived) == 4, seconds=15)
         # post_save runs before the server's transaction commits: wait for the last one to be there.
         wait_for(lambda: WalkEvent.objects.filter(kind="completed").exists())
@@ -666,10 +658,7 @@ def test_an_open_page_shows_what_the_worker_sent(new_page, relay, viewport):
     cdp, origin, registration = worker_registration(page.context)
 
     relay.start()
-    cdp.send(
-        "ServiceWorker.dispatchSyncEvent",
-        {"origin": origin, "registrationId": registration, "tag": "walkandtalk-outbox", "lastChance": False},
-    )
+    fire_sync(cdp, origin, registration)
     expect(page.locator("#outbox-banner")).to_be_hidden()
     wait_for(lambda: WalkEvent.objects.filter(walk=walk, kind="completed").exists())
     assert WalkEvent.objects.filter(walk=walk, kind="completed").count() == 1
