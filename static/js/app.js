@@ -47,8 +47,12 @@
   var signOut = document.getElementById("sign-out-form");
   if (signOut) {
     signOut.addEventListener("submit", function (event) {
-      if (signOut.dataset.cleared) { return; }
+      if (signOut.dataset.cleared === "true") { return; }
       event.preventDefault();
+      // The push script's listener sends the form again when its own work is done: this one's work is
+      // under way then, and not started twice (signing out waits for the longer of the two, not both).
+      if (signOut.dataset.cleared === "pending") { return; }
+      signOut.dataset.cleared = "pending";
       var forgotten = window.WalkAndTalkOutbox ? window.WalkAndTalkOutbox.forgetSent() : Promise.resolve();
       var cleared = window.caches ? caches.keys().then(function (names) {
         return Promise.all(names.map(function (name) { return caches.delete(name); }));

@@ -60,8 +60,10 @@
   // caches) see the submit again and finish their own work before the form goes.
   Array.prototype.forEach.call(document.querySelectorAll("form[data-sign-out], #sign-out-form"), function (form) {
     form.addEventListener("submit", function (event) {
-      if (!supported || form.dataset.pushDone) { return; }
+      if (!supported || form.dataset.pushDone === "1") { return; }
       event.preventDefault();
+      if (form.dataset.pushDone === "pending") { return; }  // under way (the app's listener sent it again)
+      form.dataset.pushDone = "pending";
       var go = function () {
         form.dataset.pushDone = "1";
         if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
