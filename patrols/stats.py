@@ -189,7 +189,8 @@ def _round(value) -> float | None:
 # The parts: every figure the dashboard shows, as a named queryset. PERIOD parts are history for the
 # period asked for (cached a minute per scope on the dashboard); LIVE parts are the current state — open
 # actions, workload, the waiting list, failed messages — read from counters and small indexed sets and
-# never cached, so a sergeant who reassigns or resolves something sees it at once.
+# not cached here: the dashboard keeps its rendered figures a few seconds, and a sergeant's own
+# change in the admin starts them afresh, so she sees what she reassigns or resolves at once.
 def _period_parts(scope: Scope) -> dict[str, QuerySet]:
     concerns = Concern.objects.filter(scope.area("ward"))
     ratings = SafetyRating.objects.filter(scope.area("resident__ward"), scope.during("created_at"))
@@ -462,7 +463,7 @@ def period_figures(scope: Scope) -> dict[str, list[dict]]:
 def live_figures(
     scope: Scope, now: datetime | None = None, workload: slice = slice(None)
 ) -> dict[str, list[dict]]:
-    """The rows of every current-state figure, in one query (never cached); `workload`: which of the
+    """The rows of every current-state figure, in one query (not cached here); `workload`: which of the
     officers, busiest first."""
     return together(_live_parts(scope, now or timezone.now(), workload=workload))
 

@@ -142,7 +142,8 @@ def _period_cache_key(scope: stats.Scope) -> str:
 def period_figures(scope: stats.Scope) -> tuple[dict, datetime]:
     """The period's figures for a scope, and when they were computed: from the cache when another
     sergeant's request (or her own) computed them in the last DASHBOARD_CACHE_SECONDS, else fresh.
-    On top of the counters, never instead: the current-state figures are not cached at all."""
+    On top of the counters, never instead: the current-state figures are read afresh here, and kept
+    only as rendered, a few seconds (`dashboard`, DASHBOARD_LIVE_SECONDS)."""
     seconds = settings.DASHBOARD_CACHE_SECONDS
     key = _period_cache_key(scope)
     cached = cache.get(key) if seconds else None
