@@ -7,8 +7,9 @@ each concern category is one service. Views (patrols/views/open311.py) check the
 - `parse_query(params, now=)` — the filters of GET requests.json, checked: anything GeoReport does not
   allow, or a date that cannot be, raises `Open311Error` (the view answers GeoReport's error JSON with
   400), never a 500;
-- `requests_for(partner)` — that partner's referrals and nothing else, with what serialising needs;
-- `service_request(referral)` — one request, in GeoReport v2's fields and no others.
+- `requests(partner, query)` / `request_for(partner, pk)` — that partner's referrals and nothing else,
+  as plain rows of what a request shows (hand-written SQL: issue 16);
+- `service_request(row)` — one request, in GeoReport v2's fields and no others.
 
 What a request holds is what the partner's email holds (PRODUCT.md: Partners): category, place, pin,
 the officer's action, and the resident's words only when the officer ticked that partners may read
@@ -21,13 +22,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import DateTimeField, F, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db import connection
 from django.utils import timezone
 
 from participants.inputs import date_range
 
-from .models import LONDON, ConcernCategory, ConcernUpdate, Partner, Referral
+from .models import LONDON, Concern, ConcernCategory, ConcernUpdate, Partner, Referral
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -36,7 +36,6 @@ MAX_IDS = 100
 MAX_SPAN = timedelta(days=90)
 # The offsets clocks really use (UTC−12 to UTC+14); "+99:00" is no place on Earth.
 MAX_OFFSET = timedelta(hours=14)
-FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 # W3C date and time (https://www.w3.org/TR/NOTE-datetime): a day, or a time of day with its offset.
 W3C_DATETIME = re.compile(
@@ -219,53 +218,111 @@ def parse_query(params, *, now: datetime | None = None) -> Query:
 # --- requests.json: the referrals ---------------------------------------------------------------
 
 
-def _shared_updates() -> QuerySet:
-    """Updates of the referral's concern a partner may read: its own referral's (answers, referral
-    events) and notes the police shared while it had the concern; never the police's other notes."""
-    until = Coalesce(OuterRef("ended_at"), Value(FOREVER), output_field=DateTimeField())
-    while_it_had_it = Q(referral__isnull=True, at__gte=OuterRef("referred_at"), at__lte=until)
-    return ConcernUpdate.objects.filter(
-        Q(referral=OuterRef("pk")) | while_it_had_it,
-        concern=OuterRef("concern_id"),
-        shared_with_partner=True,
-    ).order_by("-at", "-pk")
+def _requests_sql(where: list[str], *, rows: bool) -> str:
+    """This partner's referrals matching `where` (conditions on `r`, the referral, and `cat`, its
+    category): their count, or a page of rows of what a request shows, newest first, each with the
+    latest update its partner may read — its own referral's (answers, referral events) and notes the
+    police shared while it had the concern, never the police's other notes. Hand-written: the ORM's
+    subqueries and four models per referral were most of the list's time (issue 16)."""
+    tables = {
+        "referral": Referral._meta.db_table,
+        "partner": Partner._meta.db_table,
+        "concern": Concern._meta.db_table,
+        "category": ConcernCategory._meta.db_table,
+        "update": ConcernUpdate._meta.db_table,
+    }
+    concern = f"""
+        FROM {tables["referral"]} r
+        JOIN {tables["concern"]} c ON c.id = r.concern_id
+        JOIN {tables["category"]} cat ON cat.id = c.category_id"""
+    where_sql = " AND ".join(where)
+    if not rows:
+        # The count needs the concern and its category only to filter by service_code.
+        tables_sql = concern if "cat." in where_sql else f"FROM {tables['referral']} r"
+        return f"SELECT count(*) {tables_sql} WHERE {where_sql}"
+    return f"""
+        SELECT r.id, r.state, r.ended_at, r.referred_at, r.target_date, shared.note,
+               GREATEST(r.referred_at, r.acknowledged_at, r.fixed_at, r.ended_at, shared.at),
+               p.name, c.location_text, c.latitude, c.longitude, c.severity, c.when_it_matters, c.action,
+               c.resident_said, c.resident_said_shared, cat.name, cat.code
+        {concern}
+        JOIN {tables["partner"]} p ON p.id = r.partner_id
+        LEFT JOIN LATERAL (
+            SELECT u.note, u.at FROM {tables["update"]} u
+            WHERE u.concern_id = r.concern_id AND u.shared_with_partner
+              AND (u.referral_id = r.id
+                   OR (u.referral_id IS NULL AND u.at >= r.referred_at
+                       AND u.at <= COALESCE(r.ended_at, 'infinity')))
+            ORDER BY u.at DESC, u.id DESC LIMIT 1
+        ) shared ON true
+        WHERE {where_sql}
+        ORDER BY r.referred_at DESC, r.id DESC
+        LIMIT %(limit)s OFFSET %(offset)s
+    """  # noqa: S608 — table names from the models; every value is a parameter
 
 
-def requests_for(partner: Partner) -> QuerySet:
-    """This partner's referrals, newest first, with the latest shared note and update time: the same
-    number of queries for one or a page of them."""
-    shared = _shared_updates()
-    return (
-        Referral.objects.filter(partner=partner)
-        .select_related("concern__category", "partner")
-        .annotate(
-            status_notes=Subquery(shared.values("note")[:1]),
-            last_shared_at=Subquery(shared.values("at")[:1]),
-        )
-        .annotate(
-            updated=Greatest(
-                F("referred_at"),
-                Coalesce("acknowledged_at", "referred_at"),
-                Coalesce("fixed_at", "referred_at"),
-                Coalesce("ended_at", "referred_at"),
-                Coalesce("last_shared_at", "referred_at"),
-                output_field=DateTimeField(),
-            )
-        )
-        .order_by("-referred_at", "-pk")
-    )
+# The columns of a row, as `_requests_sql` selects them.
+ROW = (
+    "pk",
+    "state",
+    "ended_at",
+    "referred_at",
+    "target_date",
+    "status_notes",
+    "updated",
+    "partner",
+    "location_text",
+    "latitude",
+    "longitude",
+    "severity",
+    "when_it_matters",
+    "action",
+    "resident_said",
+    "resident_said_shared",
+    "service_name",
+    "service_code",
+)
 
 
-def filtered(referrals: QuerySet, query: Query) -> QuerySet:
+def _where(partner: Partner, query: Query) -> tuple[list[str], dict]:
+    where, params = ["r.partner_id = %(partner)s"], {"partner": partner.pk}
     if query.ids:
-        return referrals.filter(pk__in=query.ids)
-    referrals = referrals.filter(referred_at__gte=query.start, referred_at__lte=query.end)
+        return [*where, "r.id = ANY(%(ids)s)"], {**params, "ids": list(query.ids)}
+    where.append("r.referred_at >= %(start)s AND r.referred_at <= %(end)s")
+    params.update(start=query.start, end=query.end)
     if query.service_codes:
-        referrals = referrals.filter(concern__category__code__in=query.service_codes)
+        where.append("cat.code = ANY(%(codes)s)")
+        params["codes"] = list(query.service_codes)
     if len(query.statuses) == 1:
-        closed = Q(ended_at__isnull=False) | Q(state=Referral.State.FIXED)
-        referrals = referrals.filter(closed if query.statuses[0] == "closed" else ~closed)
-    return referrals
+        closed = "(r.ended_at IS NOT NULL OR r.state = %(fixed)s)"
+        where.append(closed if query.statuses[0] == "closed" else f"NOT {closed}")
+        params["fixed"] = Referral.State.FIXED.value
+    return where, params
+
+
+def requests(partner: Partner, query: Query) -> tuple[int, list[dict]]:
+    """This partner's referrals the query asks for: how many in all, and the page's rows (newest
+    first) for `service_request`. Two statements, whatever the page size."""
+    where, params = _where(partner, query)
+    offset = (query.page - 1) * query.page_size
+    with connection.cursor() as cursor:
+        cursor.execute(_requests_sql(where, rows=False), params)
+        (total,) = cursor.fetchone()
+        if offset >= total:
+            return total, []
+        cursor.execute(
+            _requests_sql(where, rows=True), {**params, "limit": query.page_size, "offset": offset}
+        )
+        return total, [dict(zip(ROW, row, strict=True)) for row in cursor.fetchall()]
+
+
+def request_for(partner: Partner, pk: int) -> dict | None:
+    """One of this partner's referrals as a row for `service_request`; None for anyone else's."""
+    where, params = _where(partner, Query(ids=(pk,)))
+    with connection.cursor() as cursor:
+        cursor.execute(_requests_sql(where, rows=True), {**params, "limit": 1, "offset": 0})
+        row = cursor.fetchone()
+    return dict(zip(ROW, row, strict=True)) if row else None
 
 
 # --- one request --------------------------------------------------------------------------------
@@ -284,21 +341,21 @@ def end_of_day(day: date | None) -> str | None:
     return w3c(datetime.combine(day, time(23, 59, 59), tzinfo=LONDON))
 
 
-def is_closed(referral: Referral) -> bool:
-    return referral.ended_at is not None or referral.state == Referral.State.FIXED
+def is_closed(row: dict) -> bool:
+    return row["ended_at"] is not None or row["state"] == Referral.State.FIXED
 
 
-def description(referral: Referral) -> str:
+def description(row: dict) -> str:
     """What and where, and what the officer will do; her words only if partners may read them."""
-    concern = referral.concern
-    parts = [f"{concern.category.name}: {concern.place}."]
-    parts.append(
-        f"{concern.get_severity_display()} severity; matters {concern.get_when_it_matters_display().lower()}."
-    )
-    if concern.action:
-        parts.append(f"Police action: {concern.action}")
-    if concern.resident_said_shared and concern.resident_said:
-        parts.append(f"She said: {concern.resident_said}")
+    place = row["location_text"] or f"{row['latitude']}, {row['longitude']}"
+    parts = [f"{row['service_name']}: {place}."]  # Concern.place
+    severity = Concern.Severity(row["severity"]).label
+    when = Concern.When(row["when_it_matters"]).label
+    parts.append(f"{severity} severity; matters {str(when).lower()}.")
+    if row["action"]:
+        parts.append(f"Police action: {row['action']}")
+    if row["resident_said_shared"] and row["resident_said"]:
+        parts.append(f"She said: {row['resident_said']}")
     return " ".join(parts)
 
 
@@ -306,25 +363,24 @@ def _float(value) -> float | None:
     return float(value) if value is not None else None
 
 
-def service_request(referral: Referral) -> dict:
-    """One referral in GeoReport v2's fields, and only those. `referral` comes from `requests_for`."""
-    concern = referral.concern
+def service_request(row: dict) -> dict:
+    """One referral in GeoReport v2's fields, and only those. `row` comes from `requests` or `request_for`."""
     return {
-        "service_request_id": str(referral.pk),
-        "status": "closed" if is_closed(referral) else "open",
-        "status_notes": getattr(referral, "status_notes", None) or "",
-        "service_name": concern.category.name,
-        "service_code": concern.category.code,
-        "description": description(referral),
-        "agency_responsible": referral.partner.name,
+        "service_request_id": str(row["pk"]),
+        "status": "closed" if is_closed(row) else "open",
+        "status_notes": row["status_notes"] or "",
+        "service_name": row["service_name"],
+        "service_code": row["service_code"],
+        "description": description(row),
+        "agency_responsible": row["partner"],
         "service_notice": "",
-        "requested_datetime": w3c(referral.referred_at),
-        "updated_datetime": w3c(getattr(referral, "updated", None) or referral.referred_at),
-        "expected_datetime": end_of_day(referral.target_date),
-        "address": concern.location_text,
+        "requested_datetime": w3c(row["referred_at"]),
+        "updated_datetime": w3c(row["updated"] or row["referred_at"]),
+        "expected_datetime": end_of_day(row["target_date"]),
+        "address": row["location_text"],
         "address_id": "",
         "zipcode": "",
-        "lat": _float(concern.latitude),
-        "long": _float(concern.longitude),
+        "lat": _float(row["latitude"]),
+        "long": _float(row["longitude"]),
         "media_url": "",
     }

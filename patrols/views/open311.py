@@ -110,11 +110,8 @@ def requests_list(request: HttpRequest) -> HttpResponse:
         query = open311.parse_query(request.GET)
     except open311.Open311Error as refused:
         return error(refused.code, refused.description)
-    referrals = open311.filtered(open311.requests_for(key.partner), query)
-    total = referrals.count()
-    first = (query.page - 1) * query.page_size
-    page = list(referrals[first : first + query.page_size]) if first < total else []
-    response = respond([open311.service_request(referral) for referral in page])
+    total, page = open311.requests(key.partner, query)
+    response = respond([open311.service_request(row) for row in page])
     response["X-Total-Count"] = str(total)
     if links := page_links(request, query, total):
         response["Link"] = links
@@ -147,7 +144,7 @@ def request_detail(request: HttpRequest, pk: str) -> HttpResponse:
         return key
     service_request_id, referral = pk, None  # (named pk, as every id in our URLs is)
     if service_request_id.isdecimal() and len(service_request_id) <= 12:
-        referral = open311.requests_for(key.partner).filter(pk=int(service_request_id)).first()
+        referral = open311.request_for(key.partner, int(service_request_id))
     if referral is None:
         return error(404, f"No service request {service_request_id[:40]} for {key.partner.name}.")
     return respond([open311.service_request(referral)])
