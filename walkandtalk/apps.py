@@ -7,6 +7,19 @@ class WalkAndTalkConfig(AppConfig):
     name = "walkandtalk"
     verbose_name = "Walk and Talk"
 
+    def ready(self) -> None:
+        from django.core.signals import setting_changed
+
+        setting_changed.connect(_forget_fragments, dispatch_uid="walkandtalk-fragments")
+
+
+def _forget_fragments(**kwargs) -> None:
+    """base.html's cached fragments hold settings' words (the scheme's name, the quick exit's URL):
+    a test that changes a setting sees them made afresh."""
+    from django.core.cache import caches
+
+    caches["template_fragments"].clear()
+
 
 class WalkAndTalkAdminConfig(admin_apps.AdminConfig):
     """The admin is the sergeant's dashboard: our own AdminSite replaces the default one."""

@@ -191,6 +191,18 @@ else:
         "store_processed": False,
     }
 
+# The parts of every page that are the same for everyone with the same language and role (base.html's
+# links, menu, footer and scripts: `{% cache %}`, which uses this alias), rendered once per worker
+# process and kept in its memory (issue 16). Nothing of a user's own goes in one: her CSRF token, the
+# page's own blocks and the time stay outside. A deploy starts new processes, so new templates and
+# translations show at once; walkandtalk/apps.py empties it when a setting changes (tests).
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "walkandtalk-fragments",
+    "TIMEOUT": None,
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
+
 # --- Celery -------------------------------------------------------------------------------------
 # The outbox row in PostgreSQL, not the broker, is the truth about what was sent: tasks are acked
 # late and re-queued when a worker dies, so a task may run twice and must be safe to.
