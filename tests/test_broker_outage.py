@@ -183,14 +183,16 @@ def test_a_worker_rides_out_a_broker_outage_in_the_middle_of_a_dispatch(redis_se
 
 
 def use_the_cache_on(settings, redis_server: RedisServer) -> None:
-    """This process's cache is the test's own Redis, as production's is (walkandtalk/settings.py)."""
+    """This process's cache is the test's own Redis, as production's is (walkandtalk/settings.py); the
+    pages' fragments stay in this process's memory, as there."""
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": redis_server.url,
             "KEY_PREFIX": "test-outage",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+        },
     }
 
 
