@@ -296,6 +296,8 @@ MFA_TOTP_ISSUER = "Walk and Talk"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# Django's, with the plain <input> and <textarea> written in Python (walkandtalk/form_renderer.py).
+FORM_RENDERER = "walkandtalk.form_renderer.Renderer"
 PHONENUMBER_DEFAULT_REGION = "GB"
 
 LANGUAGE_CODE = "en-gb"
