@@ -13,6 +13,8 @@ from datetime import datetime
 from django.db import connection
 from django.urls import reverse
 
+from participants.models import Pairing, User
+
 from .models import SafetyRating, Walk
 
 MY_WALKS_PAST = 50  # the newest past walks My walks lists
@@ -54,3 +56,77 @@ def pk_url(name: str):
     """A URL taking one pk (e.g. a walk's page), reversed once for a page's rows, not once per row."""
     start, end = reverse(name, args=[0]).rsplit("/0/", 1)
     return lambda pk: f"{start}/{pk}/{end}"
+
+
+class Joined:
+    """One model's row with the rows it points to, read as `select_related(*paths)` reads them, but
+    with the statement written once per process: compiling it afresh on every request was most of
+    the cost of reading it (issue 16). `where` and `order` name the tables by alias: `root` for
+    the model's own, each path (e.g. `concern__ward`) for the others; its values are parameters.
+    Every path is a foreign key that is never null (an inner join)."""
+
+    def __init__(self, model, *paths: str, where: str, order: str = "root.id") -> None:
+        self.model, self.tree = model, []  # (path, parent's alias, field name, model) in join order
+        joins, columns = [], [self._columns(model, "root")]
+        for path in paths:
+            parent, _, name = path.rpartition("__")
+            parent_model = self.model if not parent else next(m for p, _, _, m in self.tree if p == parent)
+            field = parent_model._meta.get_field(name)
+            related = field.related_model
+            self.tree.append((path, parent or "root", name, related))
+            joins.append(
+                f'JOIN {related._meta.db_table} "{path}" ON "{path}".id = "{parent or "root"}".{field.column}'
+            )
+            columns.append(self._columns(related, f'"{path}"'))
+        # Table and column names from the models, `where` from our code; every value is a parameter.
+        self.sql = (
+            f"SELECT {', '.join(columns)} FROM {model._meta.db_table} root {' '.join(joins)} "  # noqa: S608
+            f"WHERE {where} ORDER BY {order} LIMIT 1"
+        )
+
+    @staticmethod
+    def _columns(model, alias: str) -> str:
+        return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+    @staticmethod
+    def _model(model, row: tuple, start: int):
+        fields = model._meta.concrete_fields
+        end = start + len(fields)
+        return model.from_db(connection.alias, [field.attname for field in fields], row[start:end]), end
+
+    def first(self, params):
+        """The first row (by `order`) as the model, its paths read; None if there is none."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        root, end = self._model(self.model, row, 0)
+        read = {"root": root}
+        for path, parent, name, related in self.tree:
+            read[path], end = self._model(related, row, end)
+            setattr(read[parent], name, read[path])
+        return root
+
+
+# Her active pairing (the oldest, if ever two) with her profile and her officer, and her officer's
+# user when the page writes to her: `Pairing.objects.active().filter(resident__user=…).select_related(…)`.
+_HER_PAIRING = {
+    officer_user: Joined(
+        Pairing,
+        "resident",
+        "officer",
+        *(["officer__user"] if officer_user else []),
+        where="resident.user_id = %s AND root.ended_at IS NULL",
+    )
+    for officer_user in (False, True)
+}
+
+
+def her_pairing(user: User, *, officer_user: bool = False) -> Pairing | None:
+    """Her active pairing, its `resident` (her, with `user` the one given) and `officer` already
+    read, and the officer's `user` too with `officer_user`; None when she has no officer."""
+    pairing = _HER_PAIRING[officer_user].first([user.pk])
+    if pairing is not None:
+        pairing.resident.user = user
+    return pairing

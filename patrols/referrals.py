@@ -35,6 +35,7 @@ from participants.models import AuditEvent, User
 from . import notifications
 from .concerns import ConcernError, check_follows_up
 from .models import LONDON, Concern, ConcernUpdate, Partner, Referral, RoutingRule
+from .reads import Joined
 
 LINK_SALT = "patrols.referral-link"
 LINK_LIFETIME = timedelta(days=90)
@@ -176,6 +177,18 @@ class LinkRefused(Exception):
     referral: Referral | None = None
 
 
+# The referral a link names, with what its page shows: its partner and its concern's category and place.
+_LINKED = Joined(
+    Referral,
+    "partner",
+    "concern",
+    "concern__category",
+    "concern__ward",
+    "concern__ward__borough",
+    where="root.id = %s",
+)
+
+
 def open_link(token: str, *, now: datetime | None = None, request=None, answering: bool = False) -> Referral:
     """The referral a partner's link names, if it may still be used; each use renews it for 90 days
     and is written to the audit log. Raises LinkRefused (never says more than that to outsiders)."""
@@ -187,11 +200,7 @@ def open_link(token: str, *, now: datetime | None = None, request=None, answerin
         raise LinkRefused(
             "altered", "This link is not complete or has been changed. Open it again from the email."
         ) from None
-    referral = (
-        Referral.objects.select_related("partner", "concern__category", "concern__ward__borough")
-        .filter(pk=pk)
-        .first()
-    )
+    referral = _LINKED.first([pk])
     if referral is None or referral.link_version != version or referral.link_revoked_at is not None:
         raise LinkRefused(
             "revoked",

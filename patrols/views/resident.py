@@ -11,6 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -30,20 +33,14 @@ def _resident(request: HttpRequest) -> Resident | None:
     return Resident.objects.select_related("ward__borough", "user").filter(user=request.user).first()
 
 
-def _resident_and_pairing(request: HttpRequest, *related: str) -> tuple[Resident | None, Pairing | None]:
+def _resident_and_pairing(
+    request: HttpRequest, *, officer_user: bool = False
+) -> tuple[Resident | None, Pairing | None]:
     """Her profile and her active pairing in one query (every resident page needs both: issue 16);
-    a second query only for a resident with no officer yet (waiting, or not signed up). `related`:
-    what else the page needs with them (e.g. "officer__user" to write to her officer). Her own user
-    row is the request's: joining it again was most of the statement's cost."""
-    pairing = (
-        Pairing.objects.active()
-        .filter(resident__user=request.user)
-        .select_related("officer", "resident", *related)
-        .order_by("pk")
-        .first()
-    )
+    a second query only for a resident with no officer yet (waiting, or not signed up).
+    `officer_user`: her officer's user too, for a page that writes to her officer."""
+    pairing = reads.her_pairing(request.user, officer_user=officer_user)
     if pairing is not None:
-        pairing.resident.user = request.user
         return pairing.resident, pairing
     return _resident(request), None
 
@@ -110,23 +107,22 @@ def _week_of_slots(request: HttpRequest, officer, ignore_walk=None) -> dict:
 
 
 def _slot_day(day: date, slots: list[Slot], chosen: str) -> dict:
-    """One day of the picker, with each slot's words worked out here: a week is ~80 radio buttons,
-    and the template's filters and lookups on each were most of Book a walk's rendering (issue 16)."""
+    """One day of the picker, its radio buttons written here: a week is ~80 of them, and the
+    template's loop, filters and lookups on each were most of Book a walk's rendering (issue 16).
+    The markup, to the character, is what the template's loop wrote (_slot_picker.html)."""
     sunset = sunset_on(day)
     prefix = f"slot-{day:%Y%m%d}-"
-    rows = []
+    after_dark = format_html('<span class="badge text-bg-dark ms-1">{}</span>', gettext("After dark"))
+    buttons = []
     for number, slot in enumerate(slots, start=1):
-        value = slot.value
-        rows.append(
-            {
-                "id": f"{prefix}{number}",
-                "value": value,
-                "time": f"{slot.starts_at:%H:%M}",
-                "after_dark": slot.starts_at >= sunset,
-                "checked": value == chosen,
-            }
+        value, slot_id = escape(slot.value), f"{prefix}{number}"
+        buttons.append(
+            f'\n          <input class="btn-check" type="radio" name="starts_at" id="{slot_id}"'
+            f' value="{value}"{" checked" if slot.value == chosen else ""}>'
+            f'\n          <label class="btn btn-outline-primary slot" for="{slot_id}">{slot.starts_at:%H:%M}'
+            f"{after_dark if slot.starts_at >= sunset else ''}</label>\n        "
         )
-    return {"day": day, "sunset": sunset, "slots": rows}
+    return {"day": day, "sunset": sunset, "slots": mark_safe("".join(buttons))}  # noqa: S308 — escaped above
 
 
 def _form(request: HttpRequest, form_class):
@@ -141,7 +137,7 @@ def _form(request: HttpRequest, form_class):
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest) -> HttpResponse:
     """Resident: choose a time with her officer, where to meet and her route."""
-    resident, pairing = _resident_and_pairing(request, "officer__user")  # the booking tells her officer
+    resident, pairing = _resident_and_pairing(request, officer_user=True)  # the booking tells her officer
     if resident is None:
         return redirect("participants:profile_create")
     if pairing is None:
