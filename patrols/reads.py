@@ -67,16 +67,14 @@ class Joined:
 
     def __init__(self, model, *paths: str, where: str, order: str = "root.id") -> None:
         self.model, self.tree = model, []  # (path, parent's alias, field name, model) in join order
-        joins, columns = [], [self._columns(model, "root")]
+        models, joins, columns = {"root": model}, [], [self._columns(model, "root")]
         for path in paths:
             parent, _, name = path.rpartition("__")
-            parent_model = self.model if not parent else next(m for p, _, _, m in self.tree if p == parent)
-            field = parent_model._meta.get_field(name)
-            related = field.related_model
-            self.tree.append((path, parent or "root", name, related))
-            joins.append(
-                f'JOIN {related._meta.db_table} "{path}" ON "{path}".id = "{parent or "root"}".{field.column}'
-            )
+            parent = parent or "root"
+            field = models[parent]._meta.get_field(name)
+            models[path] = related = field.related_model
+            self.tree.append((path, parent, name, related))
+            joins.append(f'JOIN {related._meta.db_table} "{path}" ON "{path}".id = "{parent}".{field.column}')
             columns.append(self._columns(related, f'"{path}"'))
         # Table and column names from the models, `where` from our code; every value is a parameter.
         self.sql = (

@@ -36,11 +36,8 @@ INPUTS = frozenset(
 TEXTAREA = "django/forms/widgets/textarea.html"
 
 
-def _text(value) -> str:
-    """`{{ value|stringformat:'s' }}`: its text, escaped unless it is already safe."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return conditional_escape(value if isinstance(value, str) else str(value))
+# `{{ value|stringformat:'s' }}` in Django's templates is `conditional_escape(value)`: its text,
+# escaped unless it is already safe.
 
 
 def _attrs(attrs: dict) -> str:
@@ -52,14 +49,14 @@ def _attrs(attrs: dict) -> str:
         out.append(
             f" {conditional_escape(name)}"
             if value is True
-            else f' {conditional_escape(name)}="{_text(value)}"'
+            else f' {conditional_escape(name)}="{conditional_escape(value)}"'
         )
     return "".join(out)
 
 
 def _input(widget: dict) -> str:
     kind, name = conditional_escape(widget["type"]), conditional_escape(widget["name"])
-    value = "" if widget["value"] is None else f' value="{_text(widget["value"])}"'
+    value = "" if widget["value"] is None else f' value="{conditional_escape(widget["value"])}"'
     return f'<input type="{kind}" name="{name}"{value}{_attrs(widget["attrs"])}>'
 
 
