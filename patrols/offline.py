@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from participants.roles import OFFICER, role_of
 
+from . import reads
 from .models import LONDON, Walk
 
 OFFLINE_HEADER = "X-Offline-Cache"
@@ -63,13 +64,16 @@ KEPT_CONCERNS = 25
 def warm_urls(walks: list[Walk], *, today_path: str, concern_ids: list[int] = ()) -> list[dict[str, str]]:
     """What Today asks the phone to fetch and keep: {"url": fetched, "key": kept as}."""
     keys = [today_path, reverse("patrols:my_concerns"), reverse("patrols:schedule")]
+    # Each URL reversed once, not once for every walk (issue 16).
+    concern_page, walk_page = reads.pk_url("patrols:concern_detail"), reads.pk_url("patrols:officer_walk")
+    concern_form, finish_page = reads.pk_url("patrols:concern_new"), reads.pk_url("patrols:walk_finish")
     # Their kept copies leave out what the resident said (patrols/views/concerns.py, concern_detail).
-    keys += [reverse("patrols:concern_detail", args=[pk]) for pk in concern_ids]
+    keys += [concern_page(pk) for pk in concern_ids]
     for walk in walks:
-        keys.append(reverse("patrols:officer_walk", args=[walk.pk]))
-        keys.append(reverse("patrols:concern_new", args=[walk.pk]))
+        keys.append(walk_page(walk.pk))
+        keys.append(concern_form(walk.pk))
         # As Today links to it (templates/patrols/today.html), so the kept copy is found by that link.
-        keys.append(f"{reverse('patrols:walk_finish', args=[walk.pk])}?next={today_path}")
-        keys.append(reverse("patrols:walk_finish", args=[walk.pk]))  # as the walk's page links to it
+        keys.append(f"{finish_page(walk.pk)}?next={today_path}")
+        keys.append(finish_page(walk.pk))  # as the walk's page links to it
     # Each is fetched as its offline copy and kept as the page she opens.
     return [{"url": key + ("&" if "?" in key else "?") + "offline=1", "key": key} for key in keys]

@@ -15,11 +15,11 @@ from django.urls import reverse
 
 from participants.models import Pairing, User
 
-from .models import SafetyRating, Walk
+from .models import Concern, SafetyRating, Walk
 
 MY_WALKS_PAST = 50  # the newest past walks My walks lists
 
-_WALK, _RATING = Walk._meta.db_table, SafetyRating._meta.db_table
+_WALK, _RATING, _CONCERN = Walk._meta.db_table, SafetyRating._meta.db_table, Concern._meta.db_table
 _OFFICER = Walk._meta.get_field("officer").related_model._meta.db_table
 
 # Hers, booked and not yet over (soonest first), then the rest (newest first, at most %(limit)s):
@@ -63,9 +63,10 @@ class Joined:
     with the statement written once per process: compiling it afresh on every request was most of
     the cost of reading it (issue 16). `where` and `order` name the tables by alias: `root` for
     the model's own, each path (e.g. `concern__ward`) for the others; its values are parameters.
-    Every path is a foreign key that is never null (an inner join)."""
+    Every path is a foreign key that is never null (an inner join). `annotations` are more columns
+    (SQL on these aliases, e.g. a count), set on the model by name, as `.annotate()` would."""
 
-    def __init__(self, model, *paths: str, where: str, order: str = "root.id") -> None:
+    def __init__(self, model, *paths: str, where: str, order: str = "root.id", annotations=None) -> None:
         self.model, self.tree = model, []  # (path, parent's alias, field name, model) in join order
         models, joins, columns = {"root": model}, [], [self._columns(model, "root")]
         for path in paths:
@@ -76,10 +77,12 @@ class Joined:
             self.tree.append((path, parent, name, related))
             joins.append(f'JOIN {related._meta.db_table} "{path}" ON "{path}".id = "{parent}".{field.column}')
             columns.append(self._columns(related, f'"{path}"'))
+        self.annotations = list(annotations or {})
+        columns += [f'{sql} AS "{name}"' for name, sql in (annotations or {}).items()]
         # Table and column names from the models, `where` from our code; every value is a parameter.
         self.sql = (
             f"SELECT {', '.join(columns)} FROM {model._meta.db_table} root {' '.join(joins)} "  # noqa: S608
-            f"WHERE {where} ORDER BY {order} LIMIT 1"
+            f"WHERE {where} ORDER BY {order}"
         )
 
     @staticmethod
@@ -95,15 +98,24 @@ class Joined:
     def first(self, params):
         """The first row (by `order`) as the model, its paths read; None if there is none."""
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(f"{self.sql} LIMIT 1", params)
             row = cursor.fetchone()
-        if row is None:
-            return None
+        return None if row is None else self._read(row)
+
+    def all(self, params) -> list:
+        """Every row (by `order`) as the model, its paths read."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            return [self._read(row) for row in cursor.fetchall()]
+
+    def _read(self, row: tuple):
         root, end = self._model(self.model, row, 0)
         read = {"root": root}
         for path, parent, name, related in self.tree:
             read[path], end = self._model(related, row, end)
             setattr(read[parent], name, read[path])
+        for name, value in zip(self.annotations, row[end:], strict=True):
+            setattr(root, name, value)
         return root
 
 
@@ -128,3 +140,42 @@ def her_pairing(user: User, *, officer_user: bool = False) -> Pairing | None:
     if pairing is not None:
         pairing.resident.user = user
     return pairing
+
+
+# An officer's walks that are not cancelled, starting in [start, end), soonest first, each with its
+# resident and her ward: `Walk.objects.filter(officer=…).exclude(status=CANCELLED)
+# .select_related("resident__ward")`. Today's also count the concerns logged on each walk
+# (`.annotate(concern_count=Count("concerns"))`).
+_CONCERNS_ON_IT = f"(SELECT count(*) FROM {_CONCERN} c WHERE c.walk_id = root.id)"  # noqa: S608 — as above
+_OFFICER_WALKS = {
+    counted: Joined(
+        Walk,
+        "resident",
+        "resident__ward",
+        where="root.officer_id = %s AND root.starts_at >= %s AND root.starts_at < %s AND root.status <> %s",
+        order="root.starts_at, root.id",
+        annotations={"concern_count": _CONCERNS_ON_IT} if counted else None,
+    )
+    for counted in (False, True)
+}
+
+
+def officer_walks(officer_id: int, start: datetime, end: datetime, *, concern_count=False) -> list[Walk]:
+    """Her walks (not cancelled) starting from `start` until `end`, soonest first, `resident` and
+    her `ward` read; with `concern_count`, each walk's number of concerns too."""
+    cancelled = Walk.Status.CANCELLED.value
+    return _OFFICER_WALKS[concern_count].all([officer_id, start, end, cancelled])
+
+
+_HER_OPEN_CONCERNS_SQL = f"""
+    SELECT id FROM {_CONCERN} WHERE officer_id = %s AND status IN (%s, %s) ORDER BY created_at, id LIMIT %s
+"""  # noqa: S608 — the table name from the model; every value is a parameter
+
+
+def her_open_concerns(officer_id: int, limit: int) -> list[int]:
+    """The ids of the concerns she logged that are open or referred, oldest first, at most `limit`:
+    `Concern.objects.filter(officer=…).unresolved().order_by("created_at", "pk")`."""
+    statuses = [Concern.Status.OPEN.value, Concern.Status.REFERRED.value]
+    with connection.cursor() as cursor:
+        cursor.execute(_HER_OPEN_CONCERNS_SQL, [officer_id, *statuses, limit])
+        return [pk for (pk,) in cursor.fetchall()]

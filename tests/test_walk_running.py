@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from patrols import walks
-from patrols.models import LONDON, Walk, WalkEvent
+from patrols.models import LONDON, Concern, ConcernCategory, Walk, WalkEvent
 from tests.factories import WalkFactory
 from walkandtalk.outbox.models import Notification
 
@@ -62,6 +62,34 @@ def test_today_shows_todays_and_tomorrows_walks_in_order_with_what_she_needs(
     assert "Start walk" in html
     assert later.meeting_point not in html
     assert "Another officer" not in html
+
+
+def test_today_counts_the_concerns_logged_on_each_walk_and_leaves_out_cancelled_ones(
+    client, officer_a, resident_a, walk
+):
+    walk.status, walk.started_at = Walk.Status.IN_PROGRESS, NOW
+    walk.save()
+    category = ConcernCategory.objects.first()
+    for place in ("The alley by the car park", "The underpass"):
+        Concern.objects.create(
+            walk=walk, officer=officer_a, ward=resident_a.ward, category=category, location_text=place
+        )
+    quiet = WalkFactory(resident=resident_a, officer=officer_a, starts_at=at("20:00"), ends_at=at("21:00"))
+    WalkFactory(
+        resident=resident_a, officer=officer_a, starts_at=at("21:30"), ends_at=at("22:30"),
+        status=Walk.Status.CANCELLED, meeting_point="Cancelled meeting point",
+    )  # fmt: skip
+    client.force_login(officer_a.user)
+
+    response = client.get(reverse("patrols:today"))
+
+    shown = [w for _, day_walks in response.context["days"] for w in day_walks]
+    assert [w.pk for w in shown] == [walk.pk, quiet.pk]
+    assert [w.concern_count for w in shown] == [2, 0]
+    html = response.content.decode()
+    assert "Log a concern (2 so far)" in html and "(0 so far)" not in html
+    assert "Cancelled meeting point" not in html
+    assert shown[0].resident.ward.name == resident_a.ward.name
 
 
 def test_today_is_the_officers_landing_page(client, officer_a):

@@ -6,7 +6,6 @@ from datetime import timedelta
 from itertools import groupby
 
 from django.contrib import messages
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,13 +15,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from participants.access import officer_of, role_required
 from participants.audit import record_views
+from participants.models import Officer
 from participants.roles import OFFICER, SERGEANT
 
-from .. import availability, offline
+from .. import availability, offline, reads
 from .. import walks as walk_life
 from ..access import walk_for, walk_page
 from ..forms import ActionKeyForm, AvailabilityExceptionForm, AvailabilityWindowForm
-from ..models import LONDON, AvailabilityException, AvailabilityWindow, Concern, Walk
+from ..models import LONDON, AvailabilityException, AvailabilityWindow, Walk
 
 
 @role_required(OFFICER)
@@ -30,9 +30,7 @@ from ..models import LONDON, AvailabilityException, AvailabilityWindow, Concern,
 def today(request: HttpRequest) -> HttpResponse:
     """Officer's landing page, for a phone: today's and tomorrow's walks in order, with what to do next."""
     officer = officer_of(request)
-    start, days = _walks_by_day(
-        request, days=2, refine=lambda walks: walks.annotate(concern_count=Count("concerns"))
-    )
+    start, days = _walks_by_day(officer, days=2, concern_count=True)
     record_views(request=request, objects=_residents_in(days), detail="today")
     now = timezone.now()
     context = {
@@ -45,12 +43,7 @@ def today(request: HttpRequest) -> HttpResponse:
         "offline_urls": offline.warm_urls(
             [walk for _, walks in days for walk in walks],
             today_path=reverse("patrols:today"),
-            concern_ids=list(
-                Concern.objects.visible_to(request.user)
-                .unresolved()
-                .order_by("created_at", "pk")
-                .values_list("pk", flat=True)[: offline.KEPT_CONCERNS]
-            ),
+            concern_ids=reads.her_open_concerns(officer.pk, offline.KEPT_CONCERNS),
         ),
     }
     return offline.keep_offline(request, render(request, "patrols/today.html", context))
@@ -155,27 +148,18 @@ def schedule(request: HttpRequest) -> HttpResponse:
     officer = officer_of(request)
     kept = offline.offline_copy(request)
     # The copy her phone keeps is the week, naming residents only on today's and tomorrow's walks.
-    _, days = _walks_by_day(request, days=offline.SCHEDULE_OFFLINE_DAYS if kept else 29)
+    _, days = _walks_by_day(officer, days=offline.SCHEDULE_OFFLINE_DAYS if kept else 29)
     named = offline.start_of_today() + timedelta(days=offline.WITH_RESIDENT_DAYS)
     record_views(request=request, objects=_residents_in(days), detail="schedule")
     context = {"officer": officer, "days": days, "offline_copy": kept, "named_until": named}
     return offline.keep_offline(request, render(request, "patrols/schedule.html", context))
 
 
-def _walks_by_day(request: HttpRequest, *, days: int, refine=lambda walks: walks):
+def _walks_by_day(officer: Officer, *, days: int, concern_count: bool = False):
     """Her walks (not cancelled) from the start of today (London) for that many days, grouped by day."""
     start = timezone.localtime(timezone.now(), LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
-    queryset = (
-        Walk.objects.visible_to(request.user)
-        .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=days))
-        .exclude(status=Walk.Status.CANCELLED)
-        .select_related("resident__ward")
-        .order_by("starts_at")
-    )
-    by_day = [
-        (day, list(group)) for day, group in groupby(refine(queryset), key=lambda w: w.local_start.date())
-    ]
-    return start, by_day
+    walks = reads.officer_walks(officer.pk, start, start + timedelta(days=days), concern_count=concern_count)
+    return start, [(day, list(group)) for day, group in groupby(walks, key=lambda w: w.local_start.date())]
 
 
 def _residents_in(days) -> list:
