@@ -471,10 +471,11 @@ class Concern(models.Model):
                 condition=Q(status__in=["open", "referred"]),
                 name="concern_unresolved_age_idx",
             ),
+            # Her open concerns, oldest first (Today's offline pages read the first 25 from the index).
             models.Index(
-                fields=["officer"],
+                fields=["officer", "created_at", "id"],
                 condition=Q(status__in=["open", "referred"]),
-                name="concern_officer_open_idx",
+                name="concern_officer_open_age_idx",
             ),
             # Concerns resolved in a period (headline figures, median days to resolve).
             models.Index(

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Route, expect
 
 from patrols.models import Concern
@@ -76,7 +77,14 @@ def test_queued_concern_is_sent_from_today_when_the_signal_returns(new_page, rel
 
     # The signal returns; she has left the form for Today.
     relay.start()
-    page.goto("/app/today/")
+    try:
+        page.goto("/app/today/")
+    except PlaywrightError as error:
+        # With the signal back, the form's outbox may send and move on by itself at that moment,
+        # aborting this navigation (net::ERR_ABORTED): she opens Today again, as she would.
+        if "ERR_ABORTED" not in str(error):
+            raise
+        page.goto("/app/today/")
     expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
     banner = page.locator("#outbox-banner")
     expect(banner).to_be_visible()
@@ -120,7 +128,14 @@ def test_a_request_in_flight_as_she_leaves_the_form_is_not_counted_as_sent(new_p
 
     # She walks on and opens Today; the request that was on its way is dropped with the page.
     relay.start()
-    page.goto("/app/today/")
+    try:
+        page.goto("/app/today/")
+    except PlaywrightError as error:
+        # With the signal back, the form's outbox may send and move on by itself at that moment,
+        # aborting this navigation (net::ERR_ABORTED): she opens Today again, as she would.
+        if "ERR_ABORTED" not in str(error):
+            raise
+        page.goto("/app/today/")
     expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
     wait_for(lambda: Concern.objects.count() == 1)
     expect(page.locator("#outbox-banner")).to_be_hidden()
