@@ -56,6 +56,17 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
+def open_today(page: Page) -> None:
+    """She opens Today just as the signal returns. The form's outbox may send and move on by itself
+    at that moment, aborting this navigation (net::ERR_ABORTED): she opens Today again, as she would."""
+    try:
+        page.goto("/app/today/")
+    except PlaywrightError as error:
+        if "ERR_ABORTED" not in str(error):
+            raise
+        page.goto("/app/today/")
+
+
 @pytest.mark.viewports("phone")
 def test_queued_concern_is_sent_from_today_when_the_signal_returns(new_page, relay, viewport):
     walk = walk_under_way()
@@ -77,14 +88,7 @@ def test_queued_concern_is_sent_from_today_when_the_signal_returns(new_page, rel
 
     # The signal returns; she has left the form for Today.
     relay.start()
-    try:
-        page.goto("/app/today/")
-    except PlaywrightError as error:
-        # With the signal back, the form's outbox may send and move on by itself at that moment,
-        # aborting this navigation (net::ERR_ABORTED): she opens Today again, as she would.
-        if "ERR_ABORTED" not in str(error):
-            raise
-        page.goto("/app/today/")
+    open_today(page)
     expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
     banner = page.locator("#outbox-banner")
     expect(banner).to_be_visible()
@@ -128,14 +132,7 @@ def test_a_request_in_flight_as_she_leaves_the_form_is_not_counted_as_sent(new_p
 
     # She walks on and opens Today; the request that was on its way is dropped with the page.
     relay.start()
-    try:
-        page.goto("/app/today/")
-    except PlaywrightError as error:
-        # With the signal back, the form's outbox may send and move on by itself at that moment,
-        # aborting this navigation (net::ERR_ABORTED): she opens Today again, as she would.
-        if "ERR_ABORTED" not in str(error):
-            raise
-        page.goto("/app/today/")
+    open_today(page)
     expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
     wait_for(lambda: Concern.objects.count() == 1)
     expect(page.locator("#outbox-banner")).to_be_hidden()
