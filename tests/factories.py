@@ -18,8 +18,13 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def totp_code(secret: str = TOTP_SECRET) -> str:
-    """The current 6-digit code for a secret, as an authenticator app would show it."""
+    """The current 6-digit code for a secret, as an authenticator app would show it. A code is good for
+    its 30-second step only (allauth's MFA_TOTP_TOLERANCE is 0): in a step's last 3 s this waits for the
+    next one, as a person would wait for the next code, so it is not refused on reaching the server."""
     import time
+
+    if (left := 30 - time.time() % 30) < 3:
+        time.sleep(left + 0.1)
 
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 

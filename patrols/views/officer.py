@@ -22,7 +22,7 @@ from .. import availability, offline, reads
 from .. import walks as walk_life
 from ..access import walk_for, walk_page
 from ..forms import ActionKeyForm, AvailabilityExceptionForm, AvailabilityWindowForm
-from ..models import LONDON, AvailabilityException, AvailabilityWindow, Walk
+from ..models import AvailabilityException, AvailabilityWindow, Walk
 
 
 @role_required(OFFICER)
@@ -157,7 +157,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
 
 def _walks_by_day(officer: Officer, *, days: int, concern_count: bool = False):
     """Her walks (not cancelled) from the start of today (London) for that many days, grouped by day."""
-    start = timezone.localtime(timezone.now(), LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = offline.start_of_today()
     walks = reads.officer_walks(officer.pk, start, start + timedelta(days=days), concern_count=concern_count)
     return start, [(day, list(group)) for day, group in groupby(walks, key=lambda w: w.local_start.date())]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime
 
 from django.core import mail
@@ -53,11 +52,6 @@ def sign_in(page: Page, email_address: str, password: str) -> None:
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
     if "/accounts/2fa/authenticate/" in page.url:
         assert_accessible(page)
-        # A code is good for its 30-second step only (allauth's MFA_TOTP_TOLERANCE is 0): one typed in
-        # a step's last moments can reach the server in the next and be refused, as a person's would.
-        # Wait for a fresh step then, as she would wait for the next code.
-        if (left := 30 - time.time() % 30) < 3:
-            time.sleep(left + 0.1)
         page.get_by_label(re.compile("code", re.I)).fill(totp_code())
         page.get_by_role("button", name="Sign in").click()
         expect(page).not_to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
