@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from patrols.models import Walk
 from tests.browser.axe import assert_accessible
-from tests.browser.steps import sign_in
+from tests.browser.steps import choose_slot, sign_in
 from tests.factories import (
     PASSWORD,
     AvailabilityWindowFactory,
@@ -47,7 +47,7 @@ def test_the_route_counts_down_and_a_text_too_long_is_kept(page: Page, viewport)
     expect(beside.get_by_text("You have 1 character too many")).to_be_visible()
     assert_accessible(page)
 
-    page.locator("input[name=starts_at]").first.check(force=True)
+    choose_slot(page.locator("label.slot").first)  # she taps the label: the radio itself is hidden
     page.get_by_label("Where shall we meet?").fill("Peckham Library steps")
     page.get_by_role("button", name="Book this walk").click()
     expect(
