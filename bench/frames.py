@@ -62,6 +62,7 @@ def main() -> int:
     parser.add_argument("--save", default="", help="write the last response's body to this file")
     parser.add_argument("--why", action="store_true", help="print why a POST answered 200 (a refusal)")
     parser.add_argument("--sql", action="store_true", help="also print one request's statements, timed")
+    parser.add_argument("--dump", default="", help="write the profile to this file (for pstats/snakeviz)")
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL")
     if not database_url:
@@ -136,6 +137,8 @@ def main() -> int:
             statuses.append(once(i))
         profiler.disable()
         print(f"{scenario.label}: {args.requests} requests, statuses {sorted(set(statuses))}")
+        if args.dump:
+            profiler.dump_stats(args.dump)
         stats = pstats.Stats(profiler).strip_dirs()
         total = stats.total_tt
         print(f"{1000 * total / args.requests:.2f} ms per request (under cProfile)\n")

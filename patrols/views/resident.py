@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from itertools import groupby
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -101,9 +102,31 @@ def _week_of_slots(request: HttpRequest, officer, ignore_walk=None) -> dict:
         "week": week,
         "previous_week": week - 1 if week > 0 else None,
         "next_week": week + 1 if week + 1 < weeks else None,
-        "first_day": first_day,
-        "last_day": first_day + timedelta(days=6),
+        "week_heading": _week_heading(get_language(), first_day),
     }
+
+
+# The picker's headings are the same for everyone reading that language: worked out once per process
+# (the date filters in seven legends a week were an eighth of Book a walk's time, issue 16). The
+# language is the cache's key only; gettext reads the active one. The words are blocktranslate's were.
+@lru_cache(maxsize=512)
+def _week_heading(language: str, first_day: date) -> str:
+    return mark_safe(  # noqa: S308 — as _day_legend
+        gettext("%(first_day)s to %(last_day)s")
+        % {
+            "first_day": escape(date_format(first_day, "MONTH_DAY_FORMAT")),
+            "last_day": escape(date_format(first_day + timedelta(days=6), "DATE_FORMAT")),
+        }
+    )
+
+
+@lru_cache(maxsize=512)
+def _day_legend(language: str, day: date) -> str:
+    sunset = timezone.localtime(sunset_on(day))
+    return mark_safe(  # noqa: S308 — the values are escaped, the words are our own catalogue's
+        gettext('%(day)s <span class="fw-normal text-body-secondary small">· sunset %(sunset)s</span>')
+        % {"day": escape(date_format(day, "l j F")), "sunset": escape(time_format(sunset, "H:i"))}
+    )
 
 
 def _slot_day(day: date, slots: list[Slot], chosen: str) -> dict:
@@ -122,7 +145,8 @@ def _slot_day(day: date, slots: list[Slot], chosen: str) -> dict:
             f'\n          <label class="btn btn-outline-primary slot" for="{slot_id}">{slot.starts_at:%H:%M}'
             f"{after_dark if slot.starts_at >= sunset else ''}</label>\n        "
         )
-    return {"day": day, "sunset": sunset, "slots": mark_safe("".join(buttons))}  # noqa: S308 — escaped above
+    legend = _day_legend(get_language(), day)
+    return {"day": day, "legend": legend, "slots": mark_safe("".join(buttons))}  # noqa: S308 — escaped above
 
 
 def _form(request: HttpRequest, form_class):
