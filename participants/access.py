@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
+from .backends import NOT_READ, officer_read_with
 from .models import Officer, Resident
 from .roles import role_of
 
@@ -38,8 +39,10 @@ def resident_of(request: HttpRequest) -> Resident:
 
 
 def officer_of(request: HttpRequest) -> Officer:
-    """The signed-in officer's own profile, or 404."""
-    try:
-        return Officer.objects.get(user=request.user)
-    except Officer.DoesNotExist:
-        raise Http404("No officer profile") from None
+    """The signed-in officer's own profile (read with her user row: no query), or 404."""
+    officer = officer_read_with(request.user)
+    if officer is NOT_READ:
+        officer = Officer.objects.filter(user=request.user).first()
+    if officer is None:
+        raise Http404("No officer profile")
+    return officer

@@ -31,6 +31,9 @@ ROLE_GROUP = "access_role_group"
 SECOND_FACTOR = "access_second_factor"
 # A resident's preferred language (issue 18), read with the same row: her pages are in it at no cost.
 LANGUAGE = "access_language"
+# An officer's own profile row, read with the same row (participants.backends): each of its columns
+# under this prefix, all NULL for anyone who is not an officer. `officer_of` builds it from them.
+OFFICER_COLUMNS = "access_officer__"
 
 
 def role_of(user: Any) -> str | None:

@@ -368,9 +368,9 @@ def test_schedule_query_count_does_not_grow(client, officer_a, count, django_ass
         start = at("15:00") + timedelta(hours=2 * index)
         WalkFactory(officer=officer_a, starts_at=start, ends_at=start + timedelta(hours=1))
     client.force_login(officer_a.user)
-    # session, user (with her role and second factor), officer, walks with residents and wards,
-    # one audit insert for every resident shown
-    with django_assert_num_queries(5):
+    # session, user (with her role, second factor and officer profile), walks with residents and
+    # wards, one audit insert for every resident shown
+    with django_assert_num_queries(4):
         response = client.get(reverse("patrols:schedule"))
     assert sum(len(walks) for _, walks in response.context["days"]) == count
 

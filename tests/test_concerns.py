@@ -303,9 +303,9 @@ def test_list_pages_keep_a_constant_query_count(
     # the ones without a map pin (count and list in one)
     with django_assert_num_queries(5):
         client.get(reverse("patrols:my_concerns"))
-    # session, user (with her role and second factor), officer, map points, count, the page, categories,
-    # the ones without a map pin
-    with django_assert_num_queries(8):
+    # session, user (with her role, second factor and officer profile), map points, count, the page,
+    # categories, the ones without a map pin
+    with django_assert_num_queries(7):
         response = client.get(reverse("patrols:area_concerns"))
     assert len(response.context["points"]) == count
 

@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 
-from participants.models import Pairing, Resident
-from participants.roles import RESIDENTS
+from participants.models import Officer, Pairing, Resident
+from participants.roles import OFFICERS, RESIDENTS
 from tests.factories import OfficerFactory, PairingFactory, ResidentFactory, UserFactory, ward
 from tests.outbox import send_due
 
@@ -191,9 +191,9 @@ def test_my_residents_query_count_does_not_grow_with_residents(
     for _ in range(count):
         PairingFactory(resident=ResidentFactory(), officer=officer_a)
     client.force_login(officer_a.user)
-    # session, user (with her role and second factor), her officer profile, her residents,
-    # one audit insert for all of them
-    with django_assert_num_queries(5):
+    # session, user (with her role, second factor and officer profile), her residents, one audit
+    # insert for all of them
+    with django_assert_num_queries(4):
         response = client.get(MY_RESIDENTS)
     assert len(response.context["residents"]) == count
 
@@ -224,3 +224,17 @@ def test_wrong_methods_are_refused(client, resident_a, officer_a):
 
 def test_signing_up_puts_her_in_the_residents_group(db):
     assert Group.objects.filter(name=RESIDENTS).exists()
+
+
+def test_her_officer_profile_comes_with_her_user_row_and_is_never_stale(client, officer_a):
+    """Her profile is read with her user row on each request (participants.backends), not kept from
+    an earlier one: what the sergeant changes shows on her next page; an officers' group member with
+    no profile gets a 404, not an error."""
+    client.force_login(officer_a.user)
+    assert officer_a.display_name in client.get(MY_RESIDENTS).content.decode()
+    Officer.objects.filter(pk=officer_a.pk).update(display_name="PC Ada Renamed", capacity=3)
+    html = client.get(MY_RESIDENTS).content.decode()
+    assert "PC Ada Renamed" in html and "of 3 places taken" in html
+
+    client.force_login(UserFactory(group=OFFICERS, totp=True))
+    assert client.get(MY_RESIDENTS).status_code == 404

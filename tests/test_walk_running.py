@@ -103,9 +103,10 @@ def test_today_query_count_does_not_grow(client, officer_a, count, django_assert
         start = at("00:30") + timedelta(minutes=40 * index)
         WalkFactory(officer=officer_a, starts_at=start, ends_at=start + timedelta(minutes=30))
     client.force_login(officer_a.user)
-    # session, user (with her role and second factor), officer, walks with residents, wards, concern counts,
-    # one audit insert for every resident shown, her open concerns' ids (the pages her phone keeps)
-    with django_assert_num_queries(6):
+    # session, user (with her role, second factor and officer profile), walks with residents, wards,
+    # concern counts, one audit insert for every resident shown, her open concerns' ids (the pages her
+    # phone keeps)
+    with django_assert_num_queries(5):
         response = client.get(reverse("patrols:today"))
     assert sum(len(day_walks) for _, day_walks in response.context["days"]) == count
 
