@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from participants.roles import OFFICER, role_of
 
+from . import reads
 from .models import Concern, Walk
 
 
 def walk_for(request: HttpRequest, pk: int) -> Walk:
-    walks = Walk.objects.visible_to(request.user).select_related(
-        "resident__user", "resident__ward__borough", "officer__user"
-    )
-    return get_object_or_404(walks, pk=pk)
+    """The walk with everyone it concerns, if she may see it (`WalkQuerySet.visible_to`), or 404."""
+    walk = reads.walk_for(request.user, pk)
+    if walk is None:
+        raise Http404("No such walk")
+    return walk
 
 
 def concern_for(request: HttpRequest, pk: int) -> Concern:
