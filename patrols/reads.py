@@ -65,9 +65,13 @@ class Joined:
     the cost of reading it (issue 16). `where` and `order` name the tables by alias: `root` for
     the model's own, each path (e.g. `concern__ward`) for the others; its values are parameters.
     Every path is a foreign key that is never null (an inner join). `annotations` are more columns
-    (SQL on these aliases, e.g. a count), set on the model by name, as `.annotate()` would."""
+    (SQL on these aliases, e.g. a count), set on the model by name, as `.annotate()` would. `lock`
+    names the aliases whose rows the read locks until the transaction ends (`FOR UPDATE OF`), as
+    `select_for_update(of=…)` would."""
 
-    def __init__(self, model, *paths: str, where: str, order: str = "root.id", annotations=None) -> None:
+    def __init__(
+        self, model, *paths: str, where: str, order: str = "root.id", annotations=None, lock=()
+    ) -> None:
         self.model, self.tree = model, []  # (path, parent's alias, field name, model) in join order
         models, joins, columns = {"root": model}, [], [self._columns(model, "root")]
         for path in paths:
@@ -85,6 +89,8 @@ class Joined:
             f"SELECT {', '.join(columns)} FROM {model._meta.db_table} root {' '.join(joins)} "  # noqa: S608
             f"WHERE {where} ORDER BY {order}"
         )
+        aliases = ", ".join(alias if alias == "root" else f'"{alias}"' for alias in lock)
+        self.lock = f" FOR UPDATE OF {aliases}" if lock else ""
 
     @staticmethod
     def _columns(model, alias: str) -> str:
@@ -99,14 +105,14 @@ class Joined:
     def first(self, params):
         """The first row (by `order`) as the model, its paths read; None if there is none."""
         with connection.cursor() as cursor:
-            cursor.execute(f"{self.sql} LIMIT 1", params)
+            cursor.execute(f"{self.sql} LIMIT 1{self.lock}", params)
             row = cursor.fetchone()
         return None if row is None else self._read(row)
 
     def all(self, params) -> list:
         """Every row (by `order`) as the model, its paths read."""
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(f"{self.sql}{self.lock}", params)
             return [self._read(row) for row in cursor.fetchall()]
 
     def _read(self, row: tuple):

@@ -188,6 +188,20 @@ _LINKED = Joined(
     where="root.id = %s",
 )
 
+# The referral being answered and its concern, both locked until the answer is written, with what the
+# answer reads: its partner, and the concern's walk and resident (who is asked "is it fixed?").
+# `select_for_update(of=…)` on two querysets was two statements and two fifths of the answer's time.
+_ANSWERED = Joined(
+    Referral,
+    "partner",
+    "concern",
+    "concern__walk",
+    "concern__walk__resident",
+    "concern__walk__resident__user",
+    where="root.id = %s",
+    lock=("root", "concern"),
+)
+
 
 def open_link(token: str, *, now: datetime | None = None, request=None, answering: bool = False) -> Referral:
     """The referral a partner's link names, if it may still be used; each use renews it for 90 days
@@ -335,12 +349,8 @@ def answer(
     if kind in (Answer.QUESTION, Answer.NOTE) and not note:
         raise ReferralError("Write your question." if kind == Answer.QUESTION else "Write your note.")
     with transaction.atomic():
-        referral = Referral.objects.select_for_update().select_related("partner").get(pk=referral.pk)
-        concern = (
-            Concern.objects.select_for_update()
-            .select_related("walk__resident__user")
-            .get(pk=referral.concern_id)
-        )
+        referral = _ANSWERED.first([referral.pk])
+        concern = referral.concern
         if not referral.is_current:
             raise ReferralError(
                 "This concern is no longer with you: the police have passed it on or closed it."
@@ -369,7 +379,7 @@ def answer(
             referral.state, referral.ended_at = Referral.State.WONT_FIX, now
             concern.status = Concern.Status.CLOSED
             concern.closed_reason = f"{referral.partner}: won’t fix — {reason}"[:300]
-        referral.save()
+        referral.save(update_fields=["acknowledged_at", "state", "target_date", "fixed_at", "ended_at"])
         if concern.status != old_status or kind == Answer.NOT_OURS:
             concern.save(update_fields=["status", "resolved_at", "closed_reason", "partner", "updated_at"])
         text = f"{referral.partner} " + PLAIN[kind].format(target=target_date) + "."
