@@ -21,10 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
-from django.db import models
+from django.db import connections, models, router
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from django.utils import timezone
@@ -129,8 +130,30 @@ def record_event(
         detail=detail,
         label=label,
     )
-    event.save()
+    _insert(event)
     return event
+
+
+@cache
+def _insert_sql() -> tuple[list, str]:
+    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(f'"{field.column}"' for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    # The model's table and columns; every value is a parameter.
+    return fields, f'INSERT INTO "{AuditEvent._meta.db_table}" ({columns}) VALUES ({marks}) RETURNING "id"'  # noqa: S608
+
+
+def _insert(event: AuditEvent) -> None:
+    """`event.save()`, as one statement written once: every page that shows or changes a record
+    writes an event, and the ORM's insert, compiled each time, was a twentieth of a POST (issue 16).
+    The values are prepared by each field, as save() prepares them."""
+    fields, sql = _insert_sql()
+    connection = connections[router.db_for_write(AuditEvent)]
+    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        event.pk = cursor.fetchone()[0]
+    event._state.adding, event._state.db = False, connection.alias
 
 
 def record_views(*, request: HttpRequest, objects: Iterable[models.Model], detail: str) -> int:
