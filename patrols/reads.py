@@ -16,7 +16,7 @@ from django.urls import reverse
 from participants.models import Pairing, User
 from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
 
-from .models import Concern, SafetyRating, Walk
+from .models import Concern, ConcernUpdate, SafetyRating, Walk
 
 MY_WALKS_PAST = 50  # the newest past walks My walks lists
 
@@ -64,13 +64,14 @@ class Joined:
     with the statement written once per process: compiling it afresh on every request was most of
     the cost of reading it (issue 16). `where` and `order` name the tables by alias: `root` for
     the model's own, each path (e.g. `concern__ward`) for the others; its values are parameters.
-    Every path is a foreign key that is never null (an inner join). `annotations` are more columns
+    Every path is a foreign key that is never null (an inner join), except those also named in
+    `optional`: a left join, and None when there is no row (and none below it). `annotations` are more columns
     (SQL on these aliases, e.g. a count), set on the model by name, as `.annotate()` would. `lock`
     names the aliases whose rows the read locks until the transaction ends (`FOR UPDATE OF`), as
     `select_for_update(of=…)` would."""
 
     def __init__(
-        self, model, *paths: str, where: str, order: str = "root.id", annotations=None, lock=()
+        self, model, *paths: str, where: str, order: str = "root.id", annotations=None, lock=(), optional=()
     ) -> None:
         self.model, self.tree = model, []  # (path, parent's alias, field name, model) in join order
         models, joins, columns = {"root": model}, [], [self._columns(model, "root")]
@@ -80,7 +81,10 @@ class Joined:
             field = models[parent]._meta.get_field(name)
             models[path] = related = field.related_model
             self.tree.append((path, parent, name, related))
-            joins.append(f'JOIN {related._meta.db_table} "{path}" ON "{path}".id = "{parent}".{field.column}')
+            join = "LEFT JOIN" if path in optional else "JOIN"
+            joins.append(
+                f'{join} {related._meta.db_table} "{path}" ON "{path}".id = "{parent}".{field.column}'
+            )
             columns.append(self._columns(related, f'"{path}"'))
         self.annotations = list(annotations or {})
         columns += [f'{sql} AS "{name}"' for name, sql in (annotations or {}).items()]
@@ -120,7 +124,10 @@ class Joined:
         read = {"root": root}
         for path, parent, name, related in self.tree:
             read[path], end = self._model(related, row, end)
-            setattr(read[parent], name, read[path])
+            if read[path].pk is None:  # an optional path with no row
+                read[path] = None
+            if read[parent] is not None:
+                setattr(read[parent], name, read[path])
         for name, value in zip(self.annotations, row[end:], strict=True):
             setattr(root, name, value)
         return root
@@ -215,3 +222,21 @@ def walk_for(user: User, pk: int) -> Walk | None:
     if read is None:
         return None
     return read.first([pk] if role == SERGEANT else [pk, user.pk])
+
+
+# What a partner's page shows of a concern's history: the updates shared with partners, oldest
+# first, each with its referral's partner when a partner wrote it (police updates have none):
+# `concern.updates.filter(shared_with_partner=True).select_related("referral__partner")`.
+_SHARED_UPDATES = Joined(
+    ConcernUpdate,
+    "referral",
+    "referral__partner",
+    where="root.concern_id = %s AND root.shared_with_partner",
+    order="root.at, root.id",
+    optional=("referral", "referral__partner"),
+)
+
+
+def shared_updates(concern_id: int) -> list[ConcernUpdate]:
+    """A concern's updates shared with partners, oldest first, `referral` and its `partner` read."""
+    return _SHARED_UPDATES.all([concern_id])

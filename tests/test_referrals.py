@@ -531,6 +531,18 @@ def test_note(client, referral):
     assert not Notification.objects.filter(kind="partner_answered").exists()  # seen on her page
 
 
+def test_the_history_lists_what_was_shared_oldest_first_and_who_wrote_it(client, concern, officer, referral):
+    concern_service.add_update(concern=concern, by=officer.user, note=f"Spoke to {NAME} again")
+    concern_service.add_update(concern=concern, by=officer.user, note="Third lamp", share_with_partner=True)
+    answer_page(client, referral, kind=Answer.NOTE, note="Survey booked")
+    body = client.get(page(referral)).content.decode()
+    history = re.findall(r'<li class="border-start border-3 ps-2 mb-2">(.*?)</li>', body, re.S)
+    who = [re.sub(r"<.*?>", " ", entry.split("·", 1)[1]).strip() for entry in history]
+    assert [w.split()[0:2] for w in who] == [["Police", "team"], ["Police", "team"], ["Lambeth", "Council"]]
+    assert "Referred to Lambeth Council" in history[0] and "Third lamp" in history[1]
+    assert "Survey booked" in history[2] and NAME not in body  # her name in the unshared note stays out
+
+
 @pytest.mark.parametrize("field", ["note", "reason", "suggested"])
 def test_a_huge_text_is_refused_and_nothing_saved(client, referral, field):
     data = {"kind": Answer.WONT_FIX, "reason": "Private land", field: "x" * 100_000}

@@ -16,7 +16,7 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from .. import referrals
+from .. import reads, referrals
 from ..forms import PartnerAnswerForm
 from ..messages import partner_view
 from ..models import Referral
@@ -65,8 +65,7 @@ def partner_referral(request: HttpRequest, token: str) -> HttpResponse:
         messages.error(request, _("This concern is no longer with you, so there is nothing to answer."))
 
     concern = referral.concern
-    shared = concern.updates.filter(shared_with_partner=True).select_related("referral__partner")
-    history = list(shared.order_by("at", "pk"))
+    history = reads.shared_updates(concern.pk)
     context = {
         **partner_view(concern),
         "referral": referral,
