@@ -70,6 +70,23 @@ def test_officer_logs_a_concern_with_gps_on_the_walk(client, walk, officer_a, ba
     assert concern.status == Concern.Status.OPEN
 
 
+@pytest.mark.parametrize("category", ["inactive", "99999999999999999999", "0", "1.0", "Badly lit", " "])
+def test_only_an_active_category_is_a_choice(client, walk, officer_a, badly_lit, category):
+    """Anything but an active category's id is "not one of the choices", on the form, saving nothing;
+    the category, once retired by the sergeant, at once (it is read on each POST, not kept)."""
+    if category == "inactive":
+        ConcernCategory.objects.filter(pk=badly_lit.pk).update(is_active=False)
+        category = str(badly_lit.pk)
+    client.force_login(officer_a.user)
+    response = client.post(url(walk), concern_data(badly_lit, category=category))
+    assert response.status_code == 200 and not Concern.objects.exists()
+    [error] = response.context["form"].errors["category"]
+    assert "not one of the available choices" in error or "Choose what the concern is about" in error
+    ConcernCategory.objects.filter(pk=badly_lit.pk).update(is_active=True)
+    assert client.post(url(walk), concern_data(badly_lit)).status_code == 302
+    assert Concern.objects.get().category == badly_lit
+
+
 def test_a_street_name_is_enough(client, walk, officer_a, badly_lit):
     client.force_login(officer_a.user)
     client.post(
