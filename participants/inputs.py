@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 from datetime import date
+from functools import lru_cache
 
 from django import forms
 from django.core.validators import MaxLengthValidator
@@ -22,7 +23,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeData, SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 FIRST_YEAR = 2000
 YEARS_AHEAD = 10
@@ -47,12 +48,17 @@ def state_limit(field: forms.Field) -> None:
         return
     field.widget.attrs.pop("maxlength", None)
     field.widget.attrs["data-maxlength"] = str(field.max_length)
-    field.error_messages["max_length"] = too_long_message(field.max_length)
-    limit = gettext("Up to %(limit)s characters.") % {
-        "limit": number_format(field.max_length, force_grouping=True)
-    }
+    field.error_messages["max_length"], limit = _limit_words(get_language(), field.max_length)
     if limit not in str(field.help_text):
         field.help_text = f"{field.help_text} {limit}" if field.help_text else limit
+
+
+@lru_cache(maxsize=256)
+def _limit_words(language: str, limit: int) -> tuple[str, str]:
+    """The refusal and the help text's words for a limit, in the active language (`language` is the
+    cache's key only): worked out once, not for each field of each form (issue 16)."""
+    words = gettext("Up to %(limit)s characters.") % {"limit": number_format(limit, force_grouping=True)}
+    return too_long_message(limit), words
 
 
 class StatedLimitsMixin:
