@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +24,7 @@ from .models import (
     Referral,
     Walk,
 )
+from .reads import Joined
 from .referrals import Answer
 
 # Greater London's bounding box: a pin outside it is a mis-tap, not a meeting point.
@@ -243,13 +243,11 @@ class ActedAtField(forms.Field):
 
 class ActiveCategoryField(forms.ModelChoiceField):
     """A choice of the active concern categories (its queryset, for the list), the choice checked
-    by one statement written once: the ORM's `queryset.get(pk=…)`, compiled on every concern POST,
-    was a seventh of its time (issue 16). The same answers: the category, or "not one of the
+    by a read written once (reads.Joined): the ORM's `queryset.get(pk=…)`, compiled on every concern
+    POST, was a seventh of its time (issue 16). The same answers: the category, or "not one of the
     choices" for anything else (an inactive one, a number with no category, text)."""
 
-    _FIELDS = ConcernCategory._meta.concrete_fields
-    _COLUMNS = ", ".join(f'"{field.column}"' for field in _FIELDS)
-    _SQL = f'SELECT {_COLUMNS} FROM "{ConcernCategory._meta.db_table}" WHERE is_active AND id = %s'  # noqa: S608 — the model's names; the id a parameter
+    _ACTIVE = Joined(ConcernCategory, where="root.is_active AND root.id = %s")
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -257,19 +255,14 @@ class ActiveCategoryField(forms.ModelChoiceField):
         if isinstance(value, ConcernCategory):
             value = value.pk
         try:
-            pk = int(str(value))
+            category = self._ACTIVE.first([int(str(value))])
         except (TypeError, ValueError):
-            pk = None
-        row = None
-        if pk is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(self._SQL, [pk])
-                row = cursor.fetchone()
-        if row is None:
+            category = None
+        if category is None:
             raise ValidationError(
                 self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
             )
-        return ConcernCategory.from_db(connection.alias, [field.attname for field in self._FIELDS], row)
+        return category
 
 
 class ConcernForm(StatedLimitsMixin, forms.Form):
