@@ -43,7 +43,10 @@ def record(*rows: Notification, replace: bool = True) -> None:
 
 
 _FIELDS = [field for field in Notification._meta.concrete_fields if not field.primary_key]
-_INSERT = 'INSERT INTO "{table}" ({columns}) VALUES {values} ON CONFLICT DO NOTHING'
+# The model's table and columns; every value is a parameter, one row's worth per row.
+_COLUMNS = ", ".join(f'"{field.column}"' for field in _FIELDS)
+_INSERT = f'INSERT INTO "{Notification._meta.db_table}" ({_COLUMNS}) VALUES '  # noqa: S608 — as above
+_ROW = "(" + ", ".join(["%s"] * len(_FIELDS)) + ")"
 _BATCH = 1000  # rows per statement, well inside PostgreSQL's 65,535 parameters
 
 
@@ -53,8 +56,6 @@ def _insert(rows) -> None:
     a sixth of the booking POST (issue 16). Each value is prepared by its field as bulk_create
     prepares it (pre_save, then get_db_prep_save); as there, no signals, and no pks set."""
     connection = connections[router.db_for_write(Notification)]
-    columns = ", ".join(f'"{field.column}"' for field in _FIELDS)
-    one = "(" + ", ".join(["%s"] * len(_FIELDS)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), _BATCH):
             batch = rows[start : start + _BATCH]
@@ -63,10 +64,8 @@ def _insert(rows) -> None:
                 for row in batch
                 for field in _FIELDS
             ]
-            values = ", ".join([one] * len(batch))
-            cursor.execute(
-                _INSERT.format(table=Notification._meta.db_table, columns=columns, values=values), params
-            )
+            values = ", ".join([_ROW] * len(batch))
+            cursor.execute(f"{_INSERT}{values} ON CONFLICT DO NOTHING", params)
 
 
 def _pushed(row: Notification) -> bool:
