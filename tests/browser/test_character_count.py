@@ -56,3 +56,32 @@ def test_the_route_counts_down_and_a_text_too_long_is_kept(page: Page, viewport)
     assert page.get_by_label("The route you usually take").input_value() == too_long
     assert not Walk.objects.exists()
     assert_accessible(page)
+
+
+@pytest.mark.viewports("phone")
+def test_a_button_scrolled_beneath_the_quick_exit_bar_is_judged_where_it_sits(page: Page, viewport):
+    """CI once failed Book a walk on axe's target-size: "Later week" was scrolled beneath the sticky quick
+    exit bar when axe ran, and axe places a sticky element where it is drawn now (axe-core #3720). The
+    check judges the page from its top and gives her scroll back."""
+    officer = OfficerFactory()
+    for weekday in range(7):
+        AvailabilityWindowFactory(officer=officer, weekday=weekday, start_time="15:00", end_time="23:00")
+    resident = ResidentFactory()
+    PairingFactory(resident=resident, officer=officer)
+    page.route(TILES, lambda route: route.abort())
+    sign_in(page, resident.user.email, PASSWORD)
+    page.goto("/walks/book/")
+
+    # Scroll until the button's top is 18 px below the top of the screen, beneath the bar's exit button
+    # (axe called it "partially obscured", 126 px by 9.5 px, in a probe of offsets 0 to 65 px).
+    page.evaluate(
+        "(selector) => window.scrollTo({top: window.scrollY"
+        " + document.querySelector(selector).getBoundingClientRect().top - 18, behavior: 'instant'})",
+        "button[name=show_week]",
+    )
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 0
+    bar = page.locator(".quick-exit").bounding_box()
+    assert page.get_by_role("button", name="Later week ›").bounding_box()["y"] < bar["y"] + bar["height"]
+    assert_accessible(page)
+    assert page.evaluate("window.scrollY") == scrolled  # her scroll is as she left it
