@@ -177,35 +177,37 @@ class LinkRefused(Exception):
     referral: Referral | None = None
 
 
-# The referral a link names, with what its page shows: its partner and its concern's category and place.
-_LINKED = Joined(
-    Referral,
-    "partner",
-    "concern",
-    "concern__category",
-    "concern__ward",
-    "concern__ward__borough",
-    where="root.id = %s",
-)
+# What a link's page shows: the referral's partner, and its concern's category and place.
+_PAGE_PATHS = ("partner", "concern", "concern__category", "concern__ward", "concern__ward__borough")
+# What an answer reads besides: the concern's walk and resident (who is asked "is it fixed?").
+_ANSWER_PATHS = ("concern__walk", "concern__walk__resident", "concern__walk__resident__user")
+
+# The referral a link names, with what its page shows.
+_LINKED = Joined(Referral, *_PAGE_PATHS, where="root.id = %s")
 
 # The referral being answered and its concern, both locked until the answer is written, with what the
-# answer reads: its partner, and the concern's walk and resident (who is asked "is it fixed?").
-# `select_for_update(of=…)` on two querysets was two statements and two fifths of the answer's time.
+# answer reads. `select_for_update(of=…)` on two querysets was two statements and two fifths of the
+# answer's time.
 _ANSWERED = Joined(
-    Referral,
-    "partner",
-    "concern",
-    "concern__walk",
-    "concern__walk__resident",
-    "concern__walk__resident__user",
-    where="root.id = %s",
-    lock=("root", "concern"),
+    Referral, "partner", "concern", *_ANSWER_PATHS, where="root.id = %s", lock=("root", "concern")
+)
+
+# A link opened to answer (a POST): what its page shows and what the answer reads, locked as the answer
+# locks it, in one statement: the answer then takes this read instead of making its own (issue 16).
+_LINKED_TO_ANSWER = Joined(
+    Referral, *_PAGE_PATHS, *_ANSWER_PATHS, where="root.id = %s", lock=("root", "concern")
 )
 
 
 def open_link(token: str, *, now: datetime | None = None, request=None, answering: bool = False) -> Referral:
     """The referral a partner's link names, if it may still be used; each use renews it for 90 days
-    and is written to the audit log. Raises LinkRefused (never says more than that to outsiders)."""
+    and is written to the audit log. Raises LinkRefused (never says more than that to outsiders).
+
+    `answering`: the link is opened to answer, inside the transaction the answer is written in. The
+    referral and its concern are then read locked, with what the answer reads, so that
+    `answer(…, locked=True)` takes this read."""
+    if answering and not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("open a link to answer inside transaction.atomic()")
     now = now or timezone.now()
     try:
         payload = signing.loads(token, salt=LINK_SALT)
@@ -214,7 +216,7 @@ def open_link(token: str, *, now: datetime | None = None, request=None, answerin
         raise LinkRefused(
             "altered", "This link is not complete or has been changed. Open it again from the email."
         ) from None
-    referral = _LINKED.first([pk])
+    referral = (_LINKED_TO_ANSWER if answering else _LINKED).first([pk])
     if referral is None or referral.link_version != version or referral.link_revoked_at is not None:
         raise LinkRefused(
             "revoked",
@@ -324,10 +326,14 @@ def answer(
     reason: str = "",
     suggested: str = "",
     now: datetime | None = None,
+    locked: bool = False,
 ) -> ConcernUpdate:
     """The partner answers through its link. One answer, one dated update; what it changes:
     fixed → the concern is resolved and she is asked "is it fixed?"; not ours → back to the officer and
-    the sergeant to re-route; won't fix → closed with the reason; a question → the officer is told."""
+    the sergeant to re-route; won't fix → closed with the reason; a question → the officer is told.
+
+    `locked`: `referral` was read by `open_link(…, answering=True)` in the transaction still open, so it
+    and its concern are locked and current, and are not read again."""
     now = now or timezone.now()
     note, reason, suggested = note.strip(), reason.strip(), suggested.strip()
     if kind not in Answer.labels:
@@ -348,8 +354,11 @@ def answer(
         raise ReferralError("Say why you won’t fix it: the officer and the resident will read it.")
     if kind in (Answer.QUESTION, Answer.NOTE) and not note:
         raise ReferralError("Write your question." if kind == Answer.QUESTION else "Write your note.")
+    if locked and not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("a locked referral is answered in its transaction")
     with transaction.atomic():
-        referral = _ANSWERED.first([referral.pk])
+        if not locked:
+            referral = _ANSWERED.first([referral.pk])
         concern = referral.concern
         if not referral.is_current:
             raise ReferralError(

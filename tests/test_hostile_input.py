@@ -1367,3 +1367,37 @@ def test_the_admins_date_fields_refuse_the_ends_of_the_calendar(stage, first, la
     assert response.status_code == 200
     assert "Choose a date between 2000 and" in body_of(response)
     assert not AvailabilityException.objects.exists()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Ids in addresses
+# ---------------------------------------------------------------------------------------------------
+
+
+def pk_addresses() -> list[str]:
+    """Every address of the site that takes a record's id (<int:pk>), as namespace:name."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, namespace: str) -> Iterator[str]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name and "<int:pk>" in str(pattern.pattern):
+                yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+    return sorted(set(walk(get_resolver().url_patterns, "")))
+
+
+@pytest.mark.parametrize("pk", [2**63 - 1, 2**63, 10**20, 10**40])
+def test_an_id_beyond_any_record_is_not_found_never_an_error(stage, pk):
+    """An address's id is a whole number of any size; one beyond a bigint (the ids' columns) names no
+    record: not found, as for a record that is not hers, never a server error (reads.Joined prepares its
+    statements, whose values are typed as their columns)."""
+    names = pk_addresses()
+    assert len(names) > 10, names
+    for role in ("resident_a", "officer_a", "sergeant"):
+        for name in names:
+            path = reverse(name, kwargs={"pk": pk})
+            for response in (get(stage, role, path), stage.clients[role].post(path, {})):
+                assert response.status_code < 500, f"{path} as {role}: {response.status_code}"
+                assert response.status_code != 200, f"{path} as {role} showed something"

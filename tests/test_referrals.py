@@ -11,6 +11,8 @@ from urllib.parse import quote
 import pytest
 import time_machine
 from django.core import mail, signing
+from django.db import connection
+from django.db.transaction import TransactionManagementError
 from django.urls import resolve, reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -754,3 +756,38 @@ def test_the_partner_page_and_its_answer_cost_at_most_12_queries(
     with django_assert_max_num_queries(12):
         response = client.post(address, {"kind": Answer.ACKNOWLEDGE})
     assert response.status_code == 302
+
+
+def test_an_answer_reads_its_referral_once_locked_and_is_judged_on_that_row(
+    client, concern, council, officer, django_assert_max_num_queries
+):
+    """Issue 16: the answer POST opens the link and writes the answer in one transaction, reading the
+    referral and its concern once, locked (not once to open the link and again to answer)."""
+    referral = refer(concern, council, officer.user)
+    address, target = page(referral), timezone.localdate() + timedelta(days=30)
+    with django_assert_max_num_queries(12) as captured:
+        response = client.post(address, {"kind": Answer.TARGET_DATE, "target_date": target.isoformat()})
+    assert response.status_code == 302
+    statements = [query["sql"] for query in captured.captured_queries]
+    reads = [sql for sql in statements if sql.startswith("EXECUTE joined_referral_")]
+    reads += [sql for sql in statements if sql.startswith("SELECT") and "patrols_referral" in sql]
+    assert len(reads) == 1, statements
+    name = reads[0].split()[1].split("(")[0]  # a statement prepared on this connection (patrols.prepared)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
+        (prepared,) = cursor.fetchone()
+    assert prepared.endswith('FOR UPDATE OF root, "concern"'), prepared
+    referral.refresh_from_db()
+    assert (referral.state, referral.target_date) == (Referral.State.ACKNOWLEDGED, target)
+    assert referral.link_last_used_at is not None  # the link was renewed in the same request
+    assert ConcernUpdate.objects.filter(referral=referral, answer=Answer.TARGET_DATE).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # a test transaction would hide the lack
+def test_a_link_is_opened_to_answer_only_inside_the_answers_transaction(referral):
+    """A lock taken outside a transaction would end with its statement: both ends refuse."""
+    with pytest.raises(TransactionManagementError):
+        referrals.open_link(token_of(referral), answering=True)
+    with pytest.raises(TransactionManagementError):
+        referrals.answer(referral=referral, kind=Answer.ACKNOWLEDGE, locked=True)
+    assert not ConcernUpdate.objects.filter(referral=referral, answer=Answer.ACKNOWLEDGE).exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -42,8 +43,17 @@ def _private(response: HttpResponse) -> HttpResponse:
 def partner_referral(request: HttpRequest, token: str) -> HttpResponse:
     """Whoever holds a valid link for this referral (no account): its concern as a partner may see it,
     and while it is with them one form to answer. Each use renews the link and is audited."""
+    if request.method == "POST":
+        # The link opened and the answer written in one transaction: the referral is read (and locked)
+        # once, and the answer is judged on the row as it stands (issue 16).
+        with transaction.atomic():
+            return _partner_referral(request, token, answering=True)
+    return _partner_referral(request, token, answering=False)
+
+
+def _partner_referral(request: HttpRequest, token: str, *, answering: bool) -> HttpResponse:
     try:
-        referral = referrals.open_link(token, request=request, answering=request.method == "POST")
+        referral = referrals.open_link(token, request=request, answering=answering)
     except referrals.LinkRefused as refused:
         # The reason and its message only: the referral it may name is none of the holder's business.
         context = {"reason": refused.reason, "message": refused.message, "show_quick_exit": False}
@@ -55,7 +65,7 @@ def partner_referral(request: HttpRequest, token: str) -> HttpResponse:
         form = PartnerAnswerForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
-                referrals.answer(referral=referral, **form.cleaned_data)
+                referrals.answer(referral=referral, locked=True, **form.cleaned_data)
             except referrals.ReferralError as error:
                 form.add_error(None, str(error))
             else:
