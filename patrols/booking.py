@@ -28,6 +28,7 @@ from participants.roles import OFFICER, RESIDENT, SERGEANT, role_of
 
 from . import notifications
 from .models import Walk, WalkEvent
+from .prepared import Prepared
 from .slots import booking_period, find_slot
 
 TAKEN = "That time has just been taken — please choose another."
@@ -80,10 +81,10 @@ def _lock_officer(
     # `Walk.objects.upcoming(now)`'s: booked, and not yet over.
     with connection.cursor() as cursor:
         if counting_for is None:
-            cursor.execute(f"SELECT 0 {_OFFICER_LOCKED}", [officer.pk])
+            _LOCK.execute(cursor, [officer.pk])
         else:
             booked, now = Walk.Status.BOOKED.value, now or timezone.now()
-            cursor.execute(f"{_COUNT_UPCOMING} {_OFFICER_LOCKED}", [counting_for.pk, booked, now, officer.pk])
+            _COUNT_AND_LOCK.execute(cursor, [counting_for.pk, booked, now, officer.pk])
         row = cursor.fetchone()
     if row is None:
         raise Officer.DoesNotExist
@@ -93,6 +94,8 @@ def _lock_officer(
 _OFFICER_LOCKED = f"FROM {Officer._meta.db_table} WHERE id = %s FOR UPDATE"
 _COUNT_UPCOMING = f"""SELECT (SELECT count(*) FROM {Walk._meta.db_table} w
     WHERE w.resident_id = %s AND w.status = %s AND w.ends_at > %s)"""  # noqa: S608 — the models' tables; values are parameters
+_LOCK = Prepared(f"SELECT 0 {_OFFICER_LOCKED}", name="officer_lock")
+_COUNT_AND_LOCK = Prepared(f"{_COUNT_UPCOMING} {_OFFICER_LOCKED}", name="officer_lock_and_count")
 
 
 def _save(walk: Walk) -> None:

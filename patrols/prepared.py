@@ -16,8 +16,12 @@ its own, so this is SQL's own `PREPARE` and `EXECUTE`, on Django's connection:
 - PostgreSQL plans the first five executions for their values and then keeps a generic plan if it is
   no worse (plan_cache_mode auto). Only statements whose best plan does not depend on the values
   belong here: lookups by primary or foreign key.
-- Values are bound as the plain statement binds them (psycopg2 quotes each into the EXECUTE); `%s`
-  placeholders only, numbered for PREPARE. A `%%` stays a literal percent sign.
+- Values are bound as the plain statement binds them (psycopg2 quotes each into the EXECUTE): `%s`
+  placeholders with a list of values, or `%(name)s` ones with a dict (a name used twice is one
+  value), numbered for PREPARE. A `%%` stays a literal percent sign.
+- PREPARE gives each value its column's type: a value the column cannot hold (a whole number beyond
+  a bigint) is an error where the plain statement found no row. Values from outside are checked
+  first (reads.Joined does).
 """
 
 from __future__ import annotations
@@ -31,23 +35,39 @@ _prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # driver con
 
 
 class Prepared:
-    """One statement with positional `%s` values, prepared on each connection at its first use."""
+    """One statement with `%s` (or `%(name)s`) values, prepared on each connection at its first use."""
 
     def __init__(self, sql: str, *, name: str) -> None:
-        if re.search(r"%\(\w+\)s", sql):
-            raise ValueError("a prepared statement takes positional %s values only")
         self.name = f"{re.sub(r'[^a-z0-9_]', '_', name.lower())}_{next(_numbers)}"
-        numbers = itertools.count(1)
-        # %s → $1, $2, …; %% (a percent sign to psycopg2) → % (PREPARE is sent with no values).
-        body = re.sub(r"%(%|s)", lambda m: "%" if m[1] == "%" else f"${next(numbers)}", sql)
-        self.count = next(numbers) - 1
+        self.names: list[str] = []  # the named values in their numbers' order; [] when positional
+        positional = itertools.count(1)
+
+        def number(match: re.Match) -> str:
+            # %s → $1, $2, …; %(name)s → one number per name; %% (a percent sign to psycopg2) → %
+            # (PREPARE is sent with no values, so psycopg2 does not read it).
+            if match[0] == "%%":
+                return "%"
+            if match[1] is None:
+                return f"${next(positional)}"
+            if match[1] not in self.names:
+                self.names.append(match[1])
+            return f"${self.names.index(match[1]) + 1}"
+
+        body = re.sub(r"%%|%(?:\((\w+)\))?s", number, sql)
+        self.count = next(positional) - 1
+        if self.count and self.names:
+            raise ValueError("a prepared statement takes %s values or %(name)s ones, not both")
+        self.count = self.count or len(self.names)
         self.prepare_sql = f"PREPARE {self.name} AS {body}"
         marks = f"({', '.join(['%s'] * self.count)})" if self.count else ""
         self.execute_sql = f"EXECUTE {self.name}{marks}"
 
     def execute(self, cursor, params) -> None:
-        """Run it on `cursor` (a cursor of django.db.connection) with these values; fetch as usual."""
-        if len(params) != self.count:
+        """Run it on `cursor` (a cursor of django.db.connection) with these values (a list, or a dict
+        for named ones); fetch as usual."""
+        if self.names:
+            params = [params[name] for name in self.names]
+        elif len(params) != self.count:
             raise ValueError(f"{self.name} takes {self.count} values, not {len(params)}")
         names = _prepared.setdefault(cursor.db.connection, set())
         if self.name not in names:

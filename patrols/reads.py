@@ -37,6 +37,7 @@ _HER_WALKS_SQL = f"""
      WHERE w.resident_id = %(resident)s AND NOT (w.status = %(booked)s AND w.ends_at > %(now)s)
      ORDER BY w.starts_at DESC LIMIT %(limit)s)
 """  # noqa: S608 — table names from the models; every value is a parameter
+_HER_WALKS = Prepared(_HER_WALKS_SQL, name="her_walks")  # planned once per connection
 
 HER_WALK = ("pk", "starts_at", "status", "meeting_point", "walk_code", "officer", "rating")
 
@@ -46,7 +47,7 @@ def her_walks(resident_id: int, now: datetime) -> tuple[list[dict], list[dict]]:
     `HER_WALK` (`rating`: her safety rating after it, or None; `officer`'s name on upcoming ones)."""
     params = {"resident": resident_id, "booked": Walk.Status.BOOKED.value, "now": now, "limit": MY_WALKS_PAST}
     with connection.cursor() as cursor:
-        cursor.execute(_HER_WALKS_SQL, params)
+        _HER_WALKS.execute(cursor, params)
         found = cursor.fetchall()
     upcoming = [dict(zip(HER_WALK, row[:7], strict=True)) for row in found if row[7]]
     past = [dict(zip(HER_WALK, row[:7], strict=True)) for row in found if not row[7]]
@@ -206,6 +207,7 @@ def officer_walks(officer_id: int, start: datetime, end: datetime, *, concern_co
 _HER_OPEN_CONCERNS_SQL = f"""
     SELECT id FROM {_CONCERN} WHERE officer_id = %s AND status IN (%s, %s) ORDER BY created_at, id LIMIT %s
 """  # noqa: S608 — the table name from the model; every value is a parameter
+_HER_OPEN_CONCERNS = Prepared(_HER_OPEN_CONCERNS_SQL, name="her_open_concerns")
 
 
 def her_open_concerns(officer_id: int, limit: int) -> list[int]:
@@ -213,7 +215,7 @@ def her_open_concerns(officer_id: int, limit: int) -> list[int]:
     `Concern.objects.filter(officer=…).unresolved().order_by("created_at", "pk")`."""
     statuses = [Concern.Status.OPEN.value, Concern.Status.REFERRED.value]
     with connection.cursor() as cursor:
-        cursor.execute(_HER_OPEN_CONCERNS_SQL, [officer_id, *statuses, limit])
+        _HER_OPEN_CONCERNS.execute(cursor, [officer_id, *statuses, limit])
         return [pk for (pk,) in cursor.fetchall()]
 
 

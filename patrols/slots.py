@@ -19,6 +19,7 @@ from django.utils import timezone
 from participants.models import Officer
 
 from .models import LONDON, AvailabilityException, AvailabilityWindow, Walk
+from .prepared import Prepared
 from .sun import sunset_on
 
 Interval = tuple[datetime, datetime]  # [start, end) in UTC
@@ -126,6 +127,9 @@ def _calendar_sql() -> str:
     """  # noqa: S608 — table names from the models; every value is a parameter
 
 
+_CALENDAR = Prepared(_calendar_sql(), name="officer_calendar")  # planned once per connection
+
+
 def _calendar(
     officer: Officer, first_day: date, last_day: date, ignore_walk: Walk | None = None
 ) -> _Calendar:
@@ -142,7 +146,7 @@ def _calendar(
         "ignore": ignore_walk.pk if ignore_walk is not None else 0,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_calendar_sql(), params)
+        _CALENDAR.execute(cursor, params)
         weekdays, starts, ends, kinds, e_starts, e_ends, w_starts, w_ends = cursor.fetchone()
     extra, time_off = [], []
     for kind, start, end in zip(kinds or (), e_starts or (), e_ends or (), strict=True):

@@ -47,8 +47,23 @@ def test_it_outlives_a_rollback_and_a_new_connection():
     assert read(lit.pk, "") == [("Badly lit",)]  # prepared again on the new connection
 
 
-def test_it_takes_exactly_its_positional_values():
+def test_named_values_are_numbered_once_each():
+    lit = ConcernCategory.objects.get(name="Badly lit")
+    either = Prepared(
+        f"SELECT name FROM {ConcernCategory._meta.db_table}"  # noqa: S608
+        " WHERE (id = %(pk)s OR %(pk)s = 0) AND name = %(name)s",
+        name="test named",
+    )
+    assert (either.names, either.count) == (["pk", "name"], 2)
+    with connection.cursor() as cursor:
+        either.execute(cursor, {"name": "Badly lit", "pk": lit.pk})
+        assert cursor.fetchall() == [("Badly lit",)]
+        either.execute(cursor, {"name": "Badly lit", "pk": lit.pk + 1000})
+        assert cursor.fetchall() == []
+
+
+def test_it_takes_exactly_its_values():
     with pytest.raises(ValueError, match="takes 2 values, not 1"), connection.cursor() as cursor:
         BY_ID_AND_NAME.execute(cursor, [1])
-    with pytest.raises(ValueError, match="positional"):
-        Prepared("SELECT %(named)s", name="named")
+    with pytest.raises(ValueError, match="not both"):
+        Prepared("SELECT %s, %(named)s", name="mixed")
