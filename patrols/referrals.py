@@ -317,6 +317,13 @@ ANSWER_HEADINGS = {
 }
 
 
+def _check_answerable(referral: Referral, kind: str) -> None:
+    if not referral.is_current:
+        raise ReferralError("This concern is no longer with you: the police have passed it on or closed it.")
+    if kind == Answer.FIXED and referral.state == Referral.State.FIXED:
+        raise ReferralError("You have already marked this fixed.")
+
+
 def answer(
     *,
     referral: Referral,
@@ -354,18 +361,17 @@ def answer(
         raise ReferralError("Say why you won’t fix it: the officer and the resident will read it.")
     if kind in (Answer.QUESTION, Answer.NOTE) and not note:
         raise ReferralError("Write your question." if kind == Answer.QUESTION else "Write your note.")
-    if locked and not transaction.get_connection().in_atomic_block:
-        raise transaction.TransactionManagementError("a locked referral is answered in its transaction")
-    with transaction.atomic():
+    if locked:
+        if not transaction.get_connection().in_atomic_block:
+            raise transaction.TransactionManagementError("a locked referral is answered in its transaction")
+        _check_answerable(referral, kind)  # before the block: an error inside one would spoil the caller's
+    # Inside the caller's transaction (locked) no savepoint: two round trips fewer, and nothing below
+    # refuses the answer, so there is nothing to roll back to.
+    with transaction.atomic(savepoint=not locked):
         if not locked:
             referral = _ANSWERED.first([referral.pk])
+            _check_answerable(referral, kind)
         concern = referral.concern
-        if not referral.is_current:
-            raise ReferralError(
-                "This concern is no longer with you: the police have passed it on or closed it."
-            )
-        if kind == Answer.FIXED and referral.state == Referral.State.FIXED:
-            raise ReferralError("You have already marked this fixed.")
         old_status = concern.status
         if referral.acknowledged_at is None and kind not in (Answer.QUESTION, Answer.NOTE):
             referral.acknowledged_at = now  # any real answer acknowledges it

@@ -772,6 +772,9 @@ def test_an_answer_reads_its_referral_once_locked_and_is_judged_on_that_row(
     reads = [sql for sql in statements if sql.startswith("EXECUTE joined_referral_")]
     reads += [sql for sql in statements if sql.startswith("SELECT") and "patrols_referral" in sql]
     assert len(reads) == 1, statements
+    # One transaction: the view's (a savepoint here only because the test runs in a transaction of its
+    # own), none nested for the answer.
+    assert len([sql for sql in statements if sql.startswith("SAVEPOINT")]) == 1, statements
     name = reads[0].split()[1].split("(")[0]  # a statement prepared on this connection (patrols.prepared)
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
