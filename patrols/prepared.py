@@ -71,7 +71,8 @@ class Prepared:
             raise ValueError(f"{self.name} takes {self.count} values, not {len(params)}")
         names = _prepared.setdefault(cursor.db.connection, set())
         if self.name not in names:
-            with cursor.db.connection.cursor() as driver_cursor:
+            # Django's error classes, as for any statement (wrap_database_errors).
+            with cursor.db.wrap_database_errors, cursor.db.connection.cursor() as driver_cursor:
                 driver_cursor.execute(self.prepare_sql)
             names.add(self.name)
         cursor.execute(self.execute_sql, params)

@@ -67,3 +67,12 @@ def test_it_takes_exactly_its_values():
         BY_ID_AND_NAME.execute(cursor, [1])
     with pytest.raises(ValueError, match="not both"):
         Prepared("SELECT %s, %(named)s", name="mixed")
+
+
+def test_a_statement_that_cannot_be_prepared_raises_djangos_error():
+    from django.db import ProgrammingError
+
+    broken = Prepared("SELECT no_such_column FROM django_session WHERE session_key = %s", name="broken")
+    with pytest.raises(ProgrammingError), connection.cursor() as cursor:
+        broken.execute(cursor, ["x"])
+    assert read(ConcernCategory.objects.get(name="Badly lit").pk, "") == [("Badly lit",)]  # still usable
