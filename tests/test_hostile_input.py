@@ -49,6 +49,7 @@ from patrols.models import (
 )
 from tests.factories import PASSWORD, AvailabilityWindowFactory, UserFactory, WalkFactory, sergeant_user
 from tests.helpers import body_of, rolled_back
+from tests.test_access_matrix import all_patterns
 
 pytestmark = pytest.mark.django_db
 
@@ -1376,16 +1377,9 @@ def test_the_admins_date_fields_refuse_the_ends_of_the_calendar(stage, first, la
 
 def pk_addresses() -> list[str]:
     """Every address of the site that takes a record's id (<int:pk>), as namespace:name."""
-    from django.urls import URLPattern, URLResolver, get_resolver
-
-    def walk(patterns, namespace: str) -> Iterator[str]:
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, pattern.namespace or namespace)
-            elif isinstance(pattern, URLPattern) and pattern.name and "<int:pk>" in str(pattern.pattern):
-                yield f"{namespace}:{pattern.name}" if namespace else pattern.name
-
-    return sorted(set(walk(get_resolver().url_patterns, "")))
+    return sorted(
+        {pattern.name for pattern in all_patterns() if pattern.name and "<int:pk>" in pattern.route}
+    )
 
 
 @pytest.mark.parametrize("pk", [2**63 - 1, 2**63, 10**20, 10**40])
