@@ -47,13 +47,13 @@ def partner_referral(request: HttpRequest, token: str) -> HttpResponse:
         # The link opened and the answer written in one transaction: the referral is read (and locked)
         # once, and the answer is judged on the row as it stands (issue 16).
         with transaction.atomic():
-            return _partner_referral(request, token, answering=True)
-    return _partner_referral(request, token, answering=False)
+            return _partner_referral(request, token)
+    return _partner_referral(request, token)
 
 
-def _partner_referral(request: HttpRequest, token: str, *, answering: bool) -> HttpResponse:
+def _partner_referral(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        referral = referrals.open_link(token, request=request, answering=answering)
+        referral = referrals.open_link(token, request=request, answering=request.method == "POST")
     except referrals.LinkRefused as refused:
         # The reason and its message only: the referral it may name is none of the holder's business.
         context = {"reason": refused.reason, "message": refused.message, "show_quick_exit": False}
