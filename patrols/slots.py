@@ -108,11 +108,12 @@ class _Calendar:
     walks: list[Interval]
 
 
-def _calendar_sql() -> str:
-    """Three aggregates, one row each (NULL arrays when empty), joined: one round trip. psycopg2 reads
-    `time[]` and `timestamptz[]` into Python values, so nothing is parsed here; hand-written because
-    the ORM's subqueries cost more to compile than the three statements they replaced (issue 16)."""
-    return f"""
+# Three aggregates, one row each (NULL arrays when empty), joined: one round trip. psycopg2 reads
+# `time[]` and `timestamptz[]` into Python values, so nothing is parsed here; hand-written because the
+# ORM's subqueries cost more to compile than the three statements they replaced, and prepared once per
+# connection (issue 16).
+_CALENDAR = Prepared(
+    f"""
         SELECT w.weekdays, w.starts, w.ends, e.kinds, e.starts, e.ends, b.starts, b.ends
         FROM (SELECT array_agg(weekday) AS weekdays, array_agg(start_time) AS starts,
                      array_agg(end_time) AS ends
@@ -124,10 +125,9 @@ def _calendar_sql() -> str:
               FROM {Walk._meta.db_table}
               WHERE officer_id = %(officer)s AND status = ANY(%(active)s) AND id <> %(ignore)s
                 AND starts_at < %(busy_end)s AND ends_at > %(busy_start)s) b
-    """  # noqa: S608 — table names from the models; every value is a parameter
-
-
-_CALENDAR = Prepared(_calendar_sql(), name="officer_calendar")  # planned once per connection
+    """,  # noqa: S608 — table names from the models; every value is a parameter
+    name="officer_calendar",
+)
 
 
 def _calendar(
