@@ -54,10 +54,10 @@ class Prepared:
             return f"${self.names.index(match[1]) + 1}"
 
         body = re.sub(r"%%|%(?:\((\w+)\))?s", number, sql)
-        self.count = next(positional) - 1
-        if self.count and self.names:
+        positional_values = next(positional) - 1
+        if positional_values and self.names:
             raise ValueError("a prepared statement takes %s values or %(name)s ones, not both")
-        self.count = self.count or len(self.names)
+        self.count = positional_values or len(self.names)
         self.prepare_sql = f"PREPARE {self.name} AS {body}"
         marks = f"({', '.join(['%s'] * self.count)})" if self.count else ""
         self.execute_sql = f"EXECUTE {self.name}{marks}"
